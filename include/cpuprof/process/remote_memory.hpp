@@ -1,0 +1,59 @@
+#pragma once
+
+#include "cpuprof/error.hpp"
+#include "cpuprof/types.hpp"
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <type_traits>
+
+namespace cpuprof::process {
+
+/// One piece of a batched read.
+struct ReadRequest {
+    RemoteAddr address;
+    void* destination;
+    std::size_t length;
+};
+
+/// The memory of another process (or a synthetic image of one). Reads never write to the target.
+class RemoteMemory {
+  public:
+    virtual ~RemoteMemory() = default;
+    RemoteMemory() = default;
+    RemoteMemory(const RemoteMemory&) = delete;
+    RemoteMemory& operator=(const RemoteMemory&) = delete;
+
+    /// Copies `length` bytes at `address` into `destination`. Returns 0 when every byte was
+    /// read, otherwise an errno value (EFAULT for an unmapped or partly mapped range).
+    [[nodiscard]] virtual int read(RemoteAddr address, void* destination,
+                                   std::size_t length) const noexcept = 0;
+
+    /// Reads several ranges; returns 0 when all were read completely. The default reads them
+    /// one at a time; the live-process implementation batches them in one system call.
+    [[nodiscard]] virtual int read_batch(std::span<const ReadRequest> requests) const noexcept;
+
+    /// The process this memory belongs to (0 for synthetic images); used in error messages.
+    [[nodiscard]] virtual Pid pid() const noexcept { return 0; }
+
+    /// Throwing read, for setup code.
+    void read_or_throw(RemoteAddr address, void* destination, std::size_t length,
+                       const char* what) const;
+
+    template <typename T>
+    [[nodiscard]] T read_as(RemoteAddr address, const char* what = "reading remote memory") const {
+        static_assert(std::is_trivially_copyable_v<T>);
+        T value;
+        read_or_throw(address, &value, sizeof(T), what);
+        return value;
+    }
+
+    template <typename T>
+    [[nodiscard]] bool try_read(RemoteAddr address, T& out) const noexcept {
+        static_assert(std::is_trivially_copyable_v<T>);
+        return read(address, &out, sizeof(T)) == 0;
+    }
+};
+
+} // namespace cpuprof::process
