@@ -26,13 +26,21 @@ struct PyFrame {
     bool is_entry = false;
 };
 
+/// How the read of one thread's stack ended.
+enum class ReadStatus : std::uint8_t {
+    Ok,     ///< every frame was read
+    Failed, ///< a remote read failed (the thread exited, memory was unmapped)
+    Torn,   ///< the stack changed while it was read (non-blocking mode): dropped, not emitted
+};
+
 /// The Python stack of one thread, innermost frame first.
 struct ThreadStack {
     Tid tid = 0;                    ///< OS thread id (0 when it could not be determined)
     std::uint64_t thread_id = 0;    ///< pthread_t / threading.get_ident()
     RemoteAddr tstate = 0;          ///< the PyThreadState
     bool holds_gil = false;
-    bool truncated = false;         ///< the walk stopped early (depth cap, cycle or bad read)
+    ReadStatus status = ReadStatus::Ok;
+    bool truncated = false;         ///< the walk stopped at the depth cap
     std::vector<PyFrame> frames;
 };
 

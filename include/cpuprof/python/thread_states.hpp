@@ -1,0 +1,52 @@
+#pragma once
+
+#include "cpuprof/process/remote_memory.hpp"
+#include "cpuprof/python/interpreter.hpp"
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace cpuprof::python {
+
+/// One PyThreadState as read from the target.
+struct ThreadState {
+    RemoteAddr address = 0;
+    std::uint64_t thread_id = 0; ///< pthread_t
+    Tid native_id = 0;           ///< OS tid (0 when unknown)
+    RemoteAddr top_frame = 0;    ///< innermost frame (PyFrameObject* or _PyInterpreterFrame*)
+};
+
+/// Reads thread states: the list of an interpreter, each one's innermost frame, the GIL holder,
+/// and (before 3.11, where PyThreadState has no native_thread_id) the OS tid of a pthread.
+class ThreadStateReader {
+  public:
+    ThreadStateReader(const process::RemoteMemory& memory, const Interpreter& interpreter);
+
+    /// Walks interp->threads.head -> next (capped, cycle-checked) into `out`.
+    /// Returns false when a read failed part-way.
+    bool list(RemoteAddr interp, std::vector<ThreadState>& out);
+
+    /// Re-reads one thread state (its innermost frame may have changed). Returns false when the
+    /// read fails or the state no longer belongs to `interp` (the thread exited).
+    bool refresh(RemoteAddr interp, ThreadState& state);
+
+    /// The thread state holding the GIL now, 0 when none (or when it cannot be read).
+    [[nodiscard]] RemoteAddr gil_holder(RemoteAddr interp);
+
+    /// Maps pthread ids to OS tids for versions without native_thread_id, by finding where glibc
+    /// keeps the tid inside struct pthread (checked against the process's real tids).
+    void resolve_native_ids(std::vector<ThreadState>& states, const std::vector<Tid>& tids);
+
+  private:
+    bool decode(RemoteAddr address, RemoteAddr interp, ThreadState& state);
+
+    const process::RemoteMemory& memory_;
+    const Interpreter& interpreter_;
+    std::vector<std::byte> buffer_;
+    RemoteAddr gil_state_ = 0;
+    int pthread_tid_offset_ = -1;
+    std::unordered_map<std::uint64_t, Tid> pthread_tids_;
+};
+
+} // namespace cpuprof::python

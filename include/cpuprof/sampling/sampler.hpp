@@ -1,0 +1,100 @@
+#pragma once
+
+#include "cpuprof/profile/profile.hpp"
+#include "cpuprof/python/thread_stack.hpp"
+#include "cpuprof/sampling/counters.hpp"
+#include "cpuprof/sampling/rss.hpp"
+#include "cpuprof/sampling/target.hpp"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace cpuprof::sampling {
+
+struct SamplerConfig {
+    double rate_hz = 1000;
+    std::optional<double> duration_s;
+    bool idle = false;          ///< keep threads that are not on a CPU
+    bool gil_only = false;      ///< keep only the thread holding the GIL
+    bool per_thread = false;    ///< outputs split stacks per thread
+    bool function_only = false; ///< no line numbers
+    bool blocking = false;      ///< pause the target's threads during each read
+    bool timeline = true;       ///< keep (tick, stack) pairs for time-ordered formats
+    std::int64_t thread_refresh_ns = 100'000'000;
+};
+
+/// Live figures for a status line, readable from another thread.
+struct SamplerProgress {
+    std::atomic<std::uint64_t> ticks{0};
+    std::atomic<std::uint64_t> thread_samples{0};
+    std::atomic<std::uint64_t> errors{0};
+    std::atomic<std::uint64_t> lost{0};
+    std::atomic<std::int64_t> elapsed_ns{0};
+};
+
+enum class StopReason { Duration, Stopped, TargetExited };
+
+/// The sampling loop: at each tick of an absolute-deadline timer it reads every Python thread's
+/// stack, filters it (idle, GIL), interns it into the profile's stack table and charges it the
+/// thread's counter deltas and a share of the process's RSS change.
+class Sampler {
+  public:
+    Sampler(Target& target, SamplerConfig config, profile::Profile& profile);
+    ~Sampler();
+
+    /// Samples until the duration has passed, `stop` is set, or the target exits.
+    StopReason run(const std::atomic<bool>& stop);
+
+    [[nodiscard]] const SamplerProgress& progress() const noexcept { return progress_; }
+    /// Held while a tick updates the profile; readers of a live profile take it too.
+    [[nodiscard]] std::mutex& profile_mutex() noexcept { return mutex_; }
+
+  private:
+    struct PendingStack {
+        profile::StackId stack;
+        Tid tid;
+        bool holds_gil;
+    };
+    void sample_tick(std::uint32_t tick_index);
+    void record_stack(const python::ThreadStack& stack, std::uint32_t tick_index);
+    profile::FrameId frame_id(const python::PyFrame& frame);
+    void refresh_threads();
+    void charge_rss(std::int64_t delta);
+
+    Target& target_;
+    SamplerConfig config_;
+    profile::Profile& profile_;
+    SamplerProgress progress_;
+    std::mutex mutex_;
+
+    std::unique_ptr<PerfCounterSource> instructions_;
+    std::unique_ptr<PerfCounterSource> cpu_clock_;
+    std::optional<DeltaAttributor> instruction_deltas_;
+    std::optional<DeltaAttributor> cpu_deltas_;
+    RssReader rss_;
+    std::optional<std::int64_t> last_rss_;
+
+    python::ThreadStack stack_;
+    std::vector<profile::FrameId> frame_ids_;
+    std::vector<PendingStack> tick_stacks_;
+    std::int64_t next_refresh_ns_ = 0;
+    bool interpreter_gone_ = false;
+
+    struct FrameKey {
+        const python::CodeInfo* code;
+        int line;
+        bool operator==(const FrameKey&) const = default;
+    };
+    struct FrameKeyHash {
+        std::size_t operator()(const FrameKey& k) const noexcept {
+            return std::hash<const void*>{}(k.code) * 31 + static_cast<std::size_t>(k.line);
+        }
+    };
+    std::unordered_map<FrameKey, profile::FrameId, FrameKeyHash> frame_cache_;
+};
+
+} // namespace cpuprof::sampling

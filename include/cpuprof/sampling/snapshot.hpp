@@ -1,0 +1,31 @@
+#pragma once
+
+#include "cpuprof/profile/frame.hpp"
+#include "cpuprof/python/thread_stack.hpp"
+#include "cpuprof/sampling/target.hpp"
+
+#include <string>
+#include <vector>
+
+namespace cpuprof::sampling {
+
+/// One thread of a one-off dump.
+struct ThreadSnapshot {
+    Tid tid = 0;
+    std::uint64_t thread_id = 0;
+    std::string os_name;
+    bool on_cpu = false;
+    bool holds_gil = false;
+    python::ReadStatus status = python::ReadStatus::Ok;
+    bool truncated = false;
+    std::vector<profile::Frame> frames; ///< innermost first
+};
+
+/// Reads every Python thread's stack once, without stopping the target: a read that sees the
+/// stack move is retried up to `attempts` times. The main thread comes first.
+[[nodiscard]] std::vector<ThreadSnapshot> snapshot_threads(Target& target, int attempts = 20);
+
+/// Converts a Python frame to the reported form.
+[[nodiscard]] profile::Frame to_frame(const python::PyFrame& frame, bool with_line = true);
+
+} // namespace cpuprof::sampling

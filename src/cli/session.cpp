@@ -1,0 +1,92 @@
+#include "cpuprof/cli/session.hpp"
+
+#include "cpuprof/error.hpp"
+#include "cpuprof/process/proc_files.hpp"
+
+#include <csignal>
+#include <ctime>
+#include <fmt/format.h>
+#include <pthread.h>
+#include <thread>
+
+namespace cpuprof::cli {
+
+namespace {
+constexpr auto kLaunchWait = std::chrono::seconds(10);
+
+sigset_t stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+} // namespace
+
+Session::Session(const TargetSpec& spec) {
+    if (spec.command.empty()) {
+        target_ = sampling::Target::attach(spec.pid);
+        return;
+    }
+    child_.emplace(process::ChildProcess::spawn(spec.command));
+    try {
+        target_ = sampling::Target::attach(child_->pid(), kLaunchWait);
+    } catch (const TargetError& e) {
+        if (auto status = child_->poll()) {
+            throw TargetError(fmt::format("'{}' exited with status {} before its Python "
+                                          "interpreter could be read",
+                                          spec.command.front(), *status));
+        }
+        throw;
+    }
+}
+
+Session::~Session() = default;
+
+std::vector<std::string> Session::command_line() const {
+    return process::command_line(target_->pid());
+}
+
+sampling::StopReason Session::run_until_stopped(sampling::Sampler& sampler,
+                                                const std::function<void()>& tick) {
+    // Block the stop signals before the sampler thread starts so that it inherits the mask and
+    // only this thread ever receives them.
+    const sigset_t set = stop_signals();
+    sigset_t previous;
+    pthread_sigmask(SIG_BLOCK, &set, &previous);
+
+    std::atomic<bool> done{false};
+    sampling::StopReason reason = sampling::StopReason::Stopped;
+    std::thread worker([&] {
+        reason = sampler.run(stop_);
+        done = true;
+    });
+    const timespec wait{0, 250'000'000};
+    while (!done) {
+        siginfo_t info;
+        if (sigtimedwait(&set, &info, &wait) > 0) {
+            stop_ = true;
+        }
+        if (tick) {
+            tick();
+        }
+    }
+    worker.join();
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    return reason;
+}
+
+void Session::finish(sampling::StopReason reason) {
+    if (!child_) {
+        return;
+    }
+    if (reason == sampling::StopReason::TargetExited) {
+        child_->wait_for(1000);
+        return;
+    }
+    // The recording ended first: the launched command was only there to be profiled.
+    child_->terminate();
+}
+
+} // namespace cpuprof::cli

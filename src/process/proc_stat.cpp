@@ -1,0 +1,106 @@
+#include "cpuprof/process/proc_stat.hpp"
+
+#include "cpuprof/error.hpp"
+#include "cpuprof/process/proc_files.hpp"
+#include "cpuprof/process/proc_maps.hpp"
+
+#include <charconv>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace cpuprof::process {
+
+std::optional<ProcStat> parse_stat(std::string_view text) {
+    // pid (comm) state ppid ... ; comm is the only field that may contain spaces or ')'.
+    auto close = text.rfind(')');
+    if (close == std::string_view::npos || close + 2 >= text.size()) {
+        return std::nullopt;
+    }
+    std::string_view rest = text.substr(close + 2);
+    ProcStat stat;
+    stat.state = rest.front();
+    // Field numbers from proc(5): 3 state, 9 flags, 14 utime, 15 stime.
+    int field = 3;
+    std::size_t pos = 0;
+    while (pos < rest.size() && field < 15) {
+        auto space = rest.find(' ', pos);
+        if (space == std::string_view::npos) {
+            return std::nullopt;
+        }
+        pos = space + 1;
+        ++field;
+        std::uint64_t* target = field == 9    ? &stat.flags
+                                : field == 14 ? &stat.utime_ticks
+                                : field == 15 ? &stat.stime_ticks
+                                              : nullptr;
+        if (target != nullptr) {
+            auto end = rest.find(' ', pos);
+            auto token = rest.substr(pos, end == std::string_view::npos ? rest.size() - pos
+                                                                        : end - pos);
+            std::from_chars(token.data(), token.data() + token.size(), *target);
+        }
+    }
+    return field == 15 ? std::optional(stat) : std::nullopt;
+}
+
+std::optional<ProcStat> read_process_stat(Pid pid) {
+    auto text = read_text_file(fmt::format("/proc/{}/stat", pid));
+    if (!text) {
+        return std::nullopt;
+    }
+    return parse_stat(*text);
+}
+
+ThreadStatReader::~ThreadStatReader() {
+    for (auto& [tid, fd] : fds_) {
+        ::close(fd);
+    }
+}
+
+std::optional<ProcStat> ThreadStatReader::read(Tid tid) {
+    auto it = fds_.find(tid);
+    if (it == fds_.end()) {
+        auto path = fmt::format("/proc/{}/task/{}/stat", pid_, tid);
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            return std::nullopt;
+        }
+        it = fds_.emplace(tid, fd).first;
+    }
+    char buffer[1024];
+    ssize_t got = ::pread(it->second, buffer, sizeof buffer - 1, 0);
+    if (got <= 0) {
+        forget(tid);
+        return std::nullopt;
+    }
+    return parse_stat(std::string_view(buffer, static_cast<std::size_t>(got)));
+}
+
+void ThreadStatReader::forget(Tid tid) {
+    if (auto it = fds_.find(tid); it != fds_.end()) {
+        ::close(it->second);
+        fds_.erase(it);
+    }
+}
+
+void check_target(Pid pid) {
+    auto stat = read_process_stat(pid);
+    if (!stat) {
+        throw TargetError(fmt::format("no process with pid {}: check the pid (ps -e)", pid));
+    }
+    if (stat->flags & kPfKthread) {
+        throw NotPythonError(fmt::format(
+            "process {} is a kernel thread, not a Python process: give the pid of a python process",
+            pid));
+    }
+    if (stat->state == 'Z' || stat->state == 'X') {
+        throw TargetError(fmt::format(
+            "process {} is a zombie (it has exited and waits for its parent): nothing to profile",
+            pid));
+    }
+    // Reading the maps needs the same ptrace access as reading memory: a clean permission check.
+    (void)read_maps(pid);
+}
+
+} // namespace cpuprof::process

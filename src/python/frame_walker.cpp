@@ -1,0 +1,110 @@
+#include "cpuprof/python/frame_walker.hpp"
+
+#include <cstring>
+
+namespace cpuprof::python {
+
+namespace {
+
+template <typename T> T field(const std::vector<std::byte>& buffer, Offset offset) {
+    T value{};
+    if (offset >= 0 && static_cast<std::size_t>(offset) + sizeof(T) <= buffer.size()) {
+        std::memcpy(&value, buffer.data() + offset, sizeof(T));
+    }
+    return value;
+}
+
+} // namespace
+
+FrameWalker::FrameWalker(const process::RemoteMemory& memory, const PyOffsets& offsets,
+                         CodeCache& codes)
+    : memory_(memory)
+    , offsets_(offsets)
+    , codes_(codes)
+    , frame_(static_cast<std::size_t>(offsets.frame.size)) {}
+
+bool FrameWalker::read_frame(RemoteAddr address) {
+    return memory_.read(address, frame_.data(), frame_.size()) == 0;
+}
+
+ReadStatus FrameWalker::walk(RemoteAddr top, std::vector<PyFrame>& out, bool& truncated) {
+    out.clear();
+    truncated = false;
+    const bool interpreter_frames = offsets_.frame_model != FrameModel::FrameObject;
+    // Brent's cycle detection: compare each address with a saved one, re-saved at powers of two.
+    RemoteAddr saved = 0;
+    std::size_t power = 1;
+    std::size_t steps = 0;
+
+    for (RemoteAddr address = top; address != 0;) {
+        if (address == saved) {
+            return ReadStatus::Torn;
+        }
+        if (++steps == power) {
+            saved = address;
+            power *= 2;
+        }
+        if (steps > kMaxDepth * 2) {
+            truncated = true;
+            break;
+        }
+        if (!read_frame(address)) {
+            return ReadStatus::Failed;
+        }
+        const RemoteAddr previous = field<RemoteAddr>(frame_, offsets_.frame.previous);
+        const RemoteAddr code_addr = field<RemoteAddr>(frame_, offsets_.frame.code);
+
+        if (interpreter_frames && offsets_.shim_owner >= 0 &&
+            field<std::uint8_t>(frame_, offsets_.frame.owner) == offsets_.shim_owner) {
+            // The shim frame a C call pushes below the frames of one eval-loop invocation.
+            if (!out.empty()) {
+                out.back().is_entry = true;
+            }
+            address = previous;
+            continue;
+        }
+        if (code_addr == 0) { // 3.13+: a base frame without an executable
+            address = previous;
+            continue;
+        }
+        const CodeInfo* code = codes_.get(code_addr);
+        if (code == nullptr) {
+            // 3.13+: f_executable may legitimately be something other than a code object.
+            if (offsets_.frame_model == FrameModel::CurrentFrame) {
+                address = previous;
+                continue;
+            }
+            return ReadStatus::Failed;
+        }
+        if (out.size() >= kMaxDepth) {
+            truncated = true;
+            break;
+        }
+
+        int byte_offset = -1;
+        bool is_entry = true;
+        if (!interpreter_frames) {
+            const int lasti = field<std::int32_t>(frame_, offsets_.frame.lasti);
+            byte_offset = offsets_.line_table == LineTableKind::Linetable && lasti >= 0
+                              ? lasti * 2
+                              : lasti;
+        } else {
+            const RemoteAddr instr = field<RemoteAddr>(frame_, offsets_.frame.instr_ptr);
+            const RemoteAddr start = code_addr + static_cast<RemoteAddr>(offsets_.code.code_adaptive);
+            byte_offset = instr >= start && instr - start < (1U << 30)
+                              ? static_cast<int>(instr - start)
+                              : -1;
+            if (offsets_.frame.is_entry >= 0) {
+                is_entry = field<std::uint8_t>(frame_, offsets_.frame.is_entry) != 0;
+            } else {
+                is_entry = false; // set when the shim below this frame is reached
+            }
+        }
+        out.push_back(PyFrame{code, CodeCache::line_of(*code, offsets_.line_table, byte_offset),
+                              is_entry});
+        address = previous;
+    }
+    return ReadStatus::Ok;
+}
+
+} // namespace cpuprof::python

@@ -1,0 +1,54 @@
+#include "cpuprof/python/stack_reader.hpp"
+
+namespace cpuprof::python {
+
+StackReader::StackReader(const process::RemoteMemory& memory, Interpreter interpreter)
+    : memory_(memory)
+    , interpreter_(std::make_unique<Interpreter>(std::move(interpreter)))
+    , interp_(main_interpreter(memory, *interpreter_))
+    , states_(memory, *interpreter_)
+    , codes_(memory, interpreter_->offsets, interpreter_->code_type)
+    , walker_(memory, interpreter_->offsets, codes_) {}
+
+bool StackReader::refresh_threads(const std::vector<Tid>& os_tids) {
+    std::vector<ThreadState> fresh;
+    if (!states_.list(interp_, fresh)) {
+        // The head may have been replaced between reads (a thread started or exited): once more.
+        RemoteAddr head = 0;
+        if (!memory_.try_read(interpreter_->runtime +
+                                  static_cast<RemoteAddr>(
+                                      interpreter_->offsets.runtime.interpreters_head),
+                              head) ||
+            head == 0 || !states_.list(head, fresh)) {
+            return false;
+        }
+        interp_ = head;
+    }
+    states_.resolve_native_ids(fresh, os_tids);
+    threads_ = std::move(fresh);
+    return true;
+}
+
+void StackReader::read_stack(const ThreadState& state, ThreadStack& out, bool validate) {
+    out.tid = state.native_id;
+    out.thread_id = state.thread_id;
+    out.tstate = state.address;
+    out.holds_gil = false;
+    ThreadState current = state;
+    if (!states_.refresh(interp_, current)) {
+        out.frames.clear();
+        out.status = ReadStatus::Failed;
+        return;
+    }
+    out.status = walker_.walk(current.top_frame, out.frames, out.truncated);
+    if (out.status == ReadStatus::Ok && validate) {
+        ThreadState after = current;
+        if (!states_.refresh(interp_, after)) {
+            out.status = ReadStatus::Failed;
+        } else if (after.top_frame != current.top_frame) {
+            out.status = ReadStatus::Torn;
+        }
+    }
+}
+
+} // namespace cpuprof::python

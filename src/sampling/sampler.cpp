@@ -1,0 +1,224 @@
+#include "cpuprof/sampling/sampler.hpp"
+
+#include "cpuprof/sampling/snapshot.hpp"
+#include "cpuprof/sampling/ticker.hpp"
+
+#include <chrono>
+#include <limits>
+#include <spdlog/spdlog.h>
+
+namespace cpuprof::sampling {
+
+Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile)
+    : target_(target)
+    , config_(config)
+    , profile_(profile)
+    , rss_(target.pid()) {
+    using Event = PerfCounterSource::Event;
+    if (auto problem = PerfCounterSource::probe(Event::Instructions, target.pid())) {
+        profile_.counter = profile::CounterKind::TaskClock;
+        profile_.counter_note = *problem;
+        spdlog::info("instructions unavailable: {}; recording CPU time per stack instead", *problem);
+    } else {
+        profile_.counter = profile::CounterKind::HardwareInstructions;
+        instructions_ = std::make_unique<PerfCounterSource>(Event::Instructions);
+        instruction_deltas_.emplace(*instructions_);
+    }
+    if (!PerfCounterSource::probe(Event::TaskClock, target.pid())) {
+        cpu_clock_ = std::make_unique<PerfCounterSource>(Event::TaskClock);
+        cpu_deltas_.emplace(*cpu_clock_);
+    }
+    profile_.rate_hz = config_.rate_hz;
+    profile_.idle_included = config_.idle;
+    profile_.gil_only = config_.gil_only;
+    profile_.per_thread = config_.per_thread;
+    profile_.function_only = config_.function_only;
+    profile_.target.pid = target.pid();
+    profile_.target.python_version = target.interpreter().version.str();
+    profile_.target.executable = target.interpreter().executable;
+}
+
+Sampler::~Sampler() = default;
+
+StopReason Sampler::run(const std::atomic<bool>& stop) {
+    Ticker ticker(config_.rate_hz);
+    const std::int64_t start = monotonic_ns();
+    ticker.start_at(start);
+    profile_.start_unix_ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    const std::int64_t end =
+        config_.duration_s ? start + static_cast<std::int64_t>(*config_.duration_s * 1e9)
+                           : std::numeric_limits<std::int64_t>::max();
+    last_rss_ = rss_.read();
+    refresh_threads();
+
+    StopReason reason = StopReason::Stopped;
+    Tick tick;
+    while (ticker.wait(tick, &stop)) {
+        const std::int64_t now = monotonic_ns();
+        if (now >= end) {
+            reason = StopReason::Duration;
+            break;
+        }
+        auto& stats = profile_.stats;
+        stats.ticks++;
+        stats.lost_ticks += tick.lost;
+        stats.late_ticks += tick.late ? 1 : 0;
+        if (now >= next_refresh_ns_) {
+            refresh_threads();
+        }
+        sample_tick(static_cast<std::uint32_t>(tick.index));
+        if (interpreter_gone_ && !target_.alive()) {
+            reason = StopReason::TargetExited;
+            break;
+        }
+        progress_.ticks.store(stats.ticks, std::memory_order_relaxed);
+        progress_.thread_samples.store(stats.thread_samples, std::memory_order_relaxed);
+        progress_.errors.store(stats.failed + stats.torn, std::memory_order_relaxed);
+        progress_.lost.store(stats.lost_ticks, std::memory_order_relaxed);
+        progress_.elapsed_ns.store(now - start, std::memory_order_relaxed);
+    }
+    const std::int64_t stopped = std::min(monotonic_ns(), end);
+    std::lock_guard lock(mutex_);
+    profile_.duration_s = static_cast<double>(stopped - start) / 1e9;
+    profile_.stats.expected_ticks =
+        static_cast<std::uint64_t>(profile_.duration_s * config_.rate_hz);
+    return reason;
+}
+
+void Sampler::refresh_threads() {
+    next_refresh_ns_ = monotonic_ns() + config_.thread_refresh_ns;
+    const bool ok = target_.refresh_threads();
+    interpreter_gone_ = !ok;
+    std::lock_guard lock(mutex_);
+    for (const auto& state : target_.reader().threads()) {
+        if (state.native_id != 0) {
+            auto& info = profile_.threads[state.native_id];
+            if (info.tid == 0) {
+                info.tid = state.native_id;
+                info.name = target_.thread_name(state.native_id);
+            }
+        }
+    }
+}
+
+void Sampler::sample_tick(std::uint32_t tick_index) {
+    auto& reader = target_.reader();
+    auto& stats = profile_.stats;
+    const auto rss = rss_.read();
+    const RemoteAddr gil = reader.gil_holder();
+    tick_stacks_.clear();
+    std::size_t failures = 0;
+
+    std::lock_guard lock(mutex_);
+    for (const auto& state : reader.threads()) {
+        const Tid tid = state.native_id;
+        const bool holds_gil = gil != 0 && gil == state.address;
+        if (config_.gil_only && !holds_gil) {
+            continue;
+        }
+        if (!config_.idle && tid != 0) {
+            auto stat = target_.thread_stats().read(tid);
+            if (!stat) {
+                ++failures;
+                continue;
+            }
+            if (!stat->running()) {
+                stats.idle_skipped++;
+                continue;
+            }
+        }
+        reader.read_stack(state, stack_, !config_.blocking);
+        if (stack_.status == python::ReadStatus::Failed) {
+            stats.failed++;
+            ++failures;
+            continue;
+        }
+        if (stack_.status == python::ReadStatus::Torn) {
+            stats.torn++;
+            continue;
+        }
+        if (stack_.frames.empty()) {
+            continue; // a thread with no Python code running (starting, or in C only)
+        }
+        stack_.holds_gil = holds_gil;
+        record_stack(stack_, tick_index);
+    }
+    if (failures > 0) {
+        // A thread exited, or the whole interpreter is going away: re-read the thread list now.
+        next_refresh_ns_ = 0;
+    }
+    if (rss && last_rss_ && !tick_stacks_.empty()) {
+        charge_rss(*rss - *last_rss_);
+        last_rss_ = rss;
+    } else if (rss && !last_rss_) {
+        last_rss_ = rss;
+    }
+}
+
+void Sampler::record_stack(const python::ThreadStack& stack, std::uint32_t tick_index) {
+    frame_ids_.clear();
+    for (auto it = stack.frames.rbegin(); it != stack.frames.rend(); ++it) {
+        frame_ids_.push_back(frame_id(*it));
+    }
+    const Tid tid = stack.tid;
+    const profile::StackId id = profile_.stacks.intern(tid, frame_ids_);
+    profile::StackMetrics metrics;
+    metrics.samples = 1;
+    if (tid != 0) {
+        if (instruction_deltas_) {
+            metrics.instructions = instruction_deltas_->delta(tid);
+        }
+        if (cpu_deltas_) {
+            metrics.cpu_ns = cpu_deltas_->delta(tid);
+        }
+    }
+    profile_.stacks.add(id, metrics);
+    profile_.stats.thread_samples++;
+    auto& info = profile_.threads[tid];
+    if (info.tid == 0 && tid != 0) {
+        info.tid = tid;
+        info.name = target_.thread_name(tid);
+    }
+    info.samples++;
+    if (config_.timeline) {
+        profile_.timeline.push_back({tick_index, id});
+    }
+    tick_stacks_.push_back({id, tid, stack.holds_gil});
+}
+
+profile::FrameId Sampler::frame_id(const python::PyFrame& frame) {
+    const FrameKey key{frame.code, config_.function_only ? 0 : frame.line};
+    auto it = frame_cache_.find(key);
+    if (it != frame_cache_.end()) {
+        return it->second;
+    }
+    const auto id = profile_.frames.intern(to_frame(frame, !config_.function_only));
+    frame_cache_.emplace(key, id);
+    return id;
+}
+
+void Sampler::charge_rss(std::int64_t delta) {
+    if (delta == 0) {
+        return;
+    }
+    // Python allocates while holding the GIL: charge the holder when it was sampled this tick,
+    // otherwise share the change between the stacks sampled in this tick.
+    for (const auto& pending : tick_stacks_) {
+        if (pending.holds_gil) {
+            profile_.stacks.add(pending.stack, {.rss_delta = delta});
+            return;
+        }
+    }
+    const auto n = static_cast<std::int64_t>(tick_stacks_.size());
+    const std::int64_t share = delta / n;
+    std::int64_t remainder = delta - share * n;
+    for (const auto& pending : tick_stacks_) {
+        profile_.stacks.add(pending.stack, {.rss_delta = share + remainder});
+        remainder = 0;
+    }
+}
+
+} // namespace cpuprof::sampling

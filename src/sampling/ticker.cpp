@@ -1,0 +1,62 @@
+#include "cpuprof/sampling/ticker.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace cpuprof::sampling {
+
+namespace {
+constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+constexpr std::int64_t kStopCheckNs = 50'000'000;
+
+timespec to_timespec(std::int64_t ns) {
+    return timespec{static_cast<time_t>(ns / kNsPerSecond), static_cast<long>(ns % kNsPerSecond)};
+}
+} // namespace
+
+std::int64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * kNsPerSecond + ts.tv_nsec;
+}
+
+Ticker::Ticker(double rate_hz)
+    : period_ns_(std::max<std::int64_t>(1, static_cast<std::int64_t>(kNsPerSecond / rate_hz)))
+    , next_ns_(monotonic_ns()) {}
+
+void Ticker::account(std::int64_t now_ns, Tick& tick) {
+    const std::int64_t behind = now_ns - next_ns_;
+    tick.lost = 0;
+    if (behind >= period_ns_) {
+        // Whole periods passed without service: skip them rather than sampling in a burst.
+        tick.lost = static_cast<std::uint64_t>(behind / period_ns_);
+        next_ns_ += static_cast<std::int64_t>(tick.lost) * period_ns_;
+        index_ += tick.lost;
+    }
+    tick.late = now_ns - next_ns_ > period_ns_ / 2;
+    tick.index = index_;
+    ++index_;
+    next_ns_ += period_ns_;
+}
+
+bool Ticker::wait(Tick& tick, const std::atomic<bool>* stop) {
+    for (;;) {
+        if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+            return false;
+        }
+        const std::int64_t now = monotonic_ns();
+        if (now >= next_ns_) {
+            account(now, tick);
+            return true;
+        }
+        const std::int64_t target = std::min(next_ns_, now + kStopCheckNs);
+        const timespec ts = to_timespec(target);
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+            if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+                return false;
+            }
+        }
+    }
+}
+
+} // namespace cpuprof::sampling
