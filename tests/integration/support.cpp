@@ -1,0 +1,168 @@
+#include "support.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace cpuprof::testing {
+
+namespace fs = std::filesystem;
+
+const std::vector<Interpreter>& interpreters() {
+    static const std::vector<Interpreter> found = [] {
+        std::vector<Interpreter> list;
+        std::string root = std::getenv("PYENV_ROOT") ? std::getenv("PYENV_ROOT") : "";
+        if (root.empty()) {
+            root = "/root/.pyenv";
+        }
+        std::vector<std::string> missing;
+        for (int minor = 8; minor <= 13; ++minor) {
+            std::optional<std::string> path;
+            std::error_code ec;
+            for (const auto& entry : fs::directory_iterator(root + "/versions", ec)) {
+                const auto name = entry.path().filename().string();
+                if (name.starts_with(fmt::format("3.{}.", minor)) &&
+                    name.find_first_not_of("0123456789.") == std::string::npos) {
+                    auto exe = entry.path() / "bin" / fmt::format("python3.{}", minor);
+                    if (fs::exists(exe)) {
+                        path = exe.string();
+                    }
+                }
+            }
+            if (path) {
+                list.push_back({fmt::format("3.{} (pyenv)", minor), *path, minor});
+            } else {
+                missing.push_back(fmt::format("3.{} (pyenv)", minor));
+            }
+        }
+        for (int minor = 8; minor <= 13; ++minor) {
+            auto exe = fmt::format("/usr/bin/python3.{}", minor);
+            if (fs::exists(exe)) {
+                list.push_back({fmt::format("3.{} (distribution)", minor), exe, minor});
+            }
+        }
+        std::string covered;
+        for (const auto& i : list) {
+            covered += (covered.empty() ? "" : ", ") + i.label;
+        }
+        std::string skipped;
+        for (const auto& m : missing) {
+            skipped += (skipped.empty() ? "" : ", ") + m;
+        }
+        std::fprintf(stderr, "integration: interpreters covered: %s; skipped (not installed): %s\n",
+                     covered.empty() ? "none" : covered.c_str(),
+                     skipped.empty() ? "none" : skipped.c_str());
+        return list;
+    }();
+    return found;
+}
+
+TempDir::TempDir() {
+    char templ[] = "/tmp/cpuprof-test-XXXXXX";
+    path = ::mkdtemp(templ);
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+}
+
+Spawned::Spawned(const std::vector<std::string>& argv) {
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        ::setpgid(0, 0);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+}
+
+Spawned::~Spawned() {
+    if (!status_) {
+        ::kill(pid_, SIGKILL);
+        wait(std::chrono::seconds(10));
+    }
+}
+
+std::optional<int> Spawned::wait(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!status_) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            break;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return status_;
+}
+
+void Spawned::signal(int sig) { ::kill(pid_, sig); }
+
+bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::error_code ec;
+        if (fs::exists(path, ec) && fs::file_size(path, ec) > 0) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+CommandResult run(const std::vector<std::string>& argv) {
+    TempDir dir;
+    const auto out_path = dir.file("out");
+    const auto err_path = dir.file("err");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ::dup2(out, 1);
+        ::dup2(err, 2);
+        int devnull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devnull, 0);
+        std::vector<char*> args;
+        for (const auto& a : argv) {
+            args.push_back(const_cast<char*>(a.c_str()));
+        }
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    CommandResult result;
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.out = read_file(out_path);
+    result.err = read_file(err_path);
+    return result;
+}
+
+std::string cpuprof_binary() { return CPUPROF_BINARY; }
+std::string fixture(const std::string& name) { return std::string(CPUPROF_FIXTURES) + "/" + name; }
+
+} // namespace cpuprof::testing

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace cpuprof::testing {
+
+/// A CPython interpreter found on this machine.
+struct Interpreter {
+    std::string label; ///< "3.12 (pyenv)", "3.11 (distribution)"
+    std::string path;
+    int minor = 0;
+};
+
+/// The interpreters the integration tests run against: pyenv's 3.8-3.13 and the distribution's
+/// python3. Prints (once) which were found and which were skipped.
+const std::vector<Interpreter>& interpreters();
+
+/// A directory removed (with its files) when the object goes away.
+struct TempDir {
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    [[nodiscard]] std::string file(const std::string& name) const { return path + "/" + name; }
+    std::string path;
+};
+
+/// A process started for a test; killed and reaped when the object goes away.
+class Spawned {
+  public:
+    explicit Spawned(const std::vector<std::string>& argv);
+    ~Spawned();
+    Spawned(const Spawned&) = delete;
+    Spawned& operator=(const Spawned&) = delete;
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    /// Waits for exit; returns the exit status, or nullopt on timeout.
+    std::optional<int> wait(std::chrono::milliseconds timeout);
+    void signal(int sig);
+
+  private:
+    pid_t pid_;
+    std::optional<int> status_;
+};
+
+/// Waits until `path` exists and is non-empty (the fixtures write their ready file atomically).
+bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout);
+std::string read_file(const std::string& path);
+
+struct CommandResult {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+
+/// Runs a command to completion, capturing stdout and stderr.
+CommandResult run(const std::vector<std::string>& argv);
+
+/// The cpuprof binary and the fixture directory, from the build.
+std::string cpuprof_binary();
+std::string fixture(const std::string& name);
+
+} // namespace cpuprof::testing
