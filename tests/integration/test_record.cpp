@@ -1,0 +1,171 @@
+// cpuprof record against real interpreters: proportions, sample counts, endings, every format.
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+using namespace cpuprof::testing;
+using nlohmann::json;
+
+namespace {
+
+/// Samples whose stack contains a frame named `function`.
+std::uint64_t samples_in(const json& profile, const std::string& function) {
+    std::set<std::uint64_t> ids;
+    for (const auto& f : profile["frames"]) {
+        if (f["name"] == function) {
+            ids.insert(f["id"].get<std::uint64_t>());
+        }
+    }
+    std::uint64_t total = 0;
+    for (const auto& s : profile["stacks"]) {
+        for (const auto& id : s["frames"]) {
+            if (ids.contains(id.get<std::uint64_t>())) {
+                total += s["samples"].get<std::uint64_t>();
+                break;
+            }
+        }
+    }
+    return total;
+}
+
+} // namespace
+
+TEST_CASE("record measures the CPU split a program measures itself", "[integration][record]") {
+    for (const auto& interp : interpreters()) {
+        SECTION(interp.label) {
+            TempDir dir;
+            const auto out = dir.file("profile.json");
+            const auto measured = dir.file("measured.json");
+            auto r = run({cpuprof_binary(), "record", "--rate", "1000", "-q", "-o", out, "--",
+                          interp.path, fixture("split_work.py"), "2.5", measured});
+            INFO(interp.label << " stderr: " << r.err);
+            REQUIRE(r.status == 0);
+            CHECK(r.err.find("target exited") != std::string::npos);
+            const json self = json::parse(read_file(measured));
+            const json profile = json::parse(read_file(out));
+            const double heavy_s = self["heavy"].get<double>();
+            const double light_s = self["light"].get<double>();
+            const double expected = heavy_s / (heavy_s + light_s);
+            const auto heavy = samples_in(profile, "heavy");
+            const auto light = samples_in(profile, "light");
+            REQUIRE(heavy + light > 1000);
+            const double recorded =
+                static_cast<double>(heavy) / static_cast<double>(heavy + light);
+            INFO("measured heavy share " << expected << ", recorded " << recorded << " from "
+                                         << heavy + light << " samples");
+            CHECK(std::abs(recorded - expected) < 0.05);
+        }
+    }
+}
+
+TEST_CASE("record at 1 kHz takes close to the expected number of samples",
+          "[integration][record]") {
+    const auto& interp = interpreters().front();
+    TempDir dir;
+    Spawned target({interp.path, fixture("split_work.py"), "30", dir.file("m.json"),
+                    dir.file("ready")});
+    REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
+    const auto out = dir.file("p.json");
+    auto r = run({cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "-d", "2",
+                  "-q", "-o", out});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    const json profile = json::parse(read_file(out));
+    const auto samples = profile["stats"]["thread_samples"].get<double>();
+    INFO("samples " << samples);
+    CHECK(samples >= 0.85 * 2000);
+    CHECK(samples <= 2000 * 1.01);
+    CHECK(profile["duration_s"].get<double>() == Approx(2.0).margin(0.05));
+}
+
+TEST_CASE("Ctrl-C ends a recording, writes it and exits 0", "[integration][record]") {
+    const auto& interp = interpreters().back();
+    TempDir dir;
+    Spawned target({interp.path, fixture("split_work.py"), "30", dir.file("m.json"),
+                    dir.file("ready")});
+    REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
+    const auto out = dir.file("p.collapsed");
+    Spawned recorder({cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "-q",
+                      "-o", out});
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    recorder.signal(SIGINT);
+    auto status = recorder.wait(std::chrono::seconds(10));
+    REQUIRE(status);
+    CHECK(*status == 0);
+    const auto text = read_file(out);
+    CHECK(text.find("heavy (") != std::string::npos);
+    // The target is untouched: still running, not stopped.
+    auto stat = read_file(fmt::format("/proc/{}/stat", target.pid()));
+    CHECK((stat.find(") R ") != std::string::npos || stat.find(") S ") != std::string::npos));
+}
+
+TEST_CASE("a target exiting mid-recording keeps every sample", "[integration][record]") {
+    const auto& interp = interpreters().back();
+    TempDir dir;
+    Spawned target({interp.path, fixture("split_work.py"), "1.5", dir.file("m.json"),
+                    dir.file("ready")});
+    REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
+    const auto out = dir.file("p.json");
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run({cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "-d", "30",
+                  "-q", "-o", out});
+    const auto took = std::chrono::steady_clock::now() - start;
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 0);
+    CHECK(took < std::chrono::seconds(10));
+    CHECK(r.err.find("target exited") != std::string::npos);
+    const json profile = json::parse(read_file(out));
+    CHECK(profile["stats"]["thread_samples"].get<int>() > 500);
+}
+
+TEST_CASE("--output-dir writes every format, each readable", "[integration][record]") {
+    const auto& interp = interpreters().front();
+    TempDir dir;
+    const auto outdir = dir.file("out");
+    auto r = run({cpuprof_binary(), "record", "-q", "--output-dir", outdir, "--", interp.path,
+                  fixture("split_work.py"), "1", dir.file("m.json")});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    for (const auto* name : {"profile.collapsed", "profile.json", "profile.speedscope.json",
+                             "profile.txt", "profile.svg"}) {
+        INFO(name);
+        CHECK(r.err.find(fmt::format("{}/{}", outdir, name)) != std::string::npos);
+        CHECK(std::filesystem::file_size(fmt::format("{}/{}", outdir, name)) > 0);
+    }
+    // Collapsed: root first, "frames COUNT" per line, as flamegraph.pl reads it.
+    std::istringstream collapsed(read_file(outdir + "/profile.collapsed"));
+    const std::regex line_re(R"(^(.+) (\d+)$)");
+    std::string line;
+    int heavy_lines = 0;
+    while (std::getline(collapsed, line)) {
+        std::smatch m;
+        REQUIRE(std::regex_match(line, m, line_re));
+        const auto stack = m[1].str();
+        if (const auto leaf = stack.find("heavy ("); leaf != std::string::npos) {
+            const auto module = stack.find("<module> (" + fixture("split_work.py"));
+            const auto main = stack.find("main (" + fixture("split_work.py"));
+            CHECK(module < main);
+            CHECK(main < leaf);
+            ++heavy_lines;
+        }
+    }
+    CHECK(heavy_lines > 0);
+    const json speedscope = json::parse(read_file(outdir + "/profile.speedscope.json"));
+    CHECK(speedscope["$schema"] == "https://www.speedscope.app/file-format-schema.json");
+    CHECK_FALSE(speedscope["profiles"].empty());
+    const json profile = json::parse(read_file(outdir + "/profile.json"));
+    CHECK(profile["counters"]["instructions"].is_string());
+    const auto svg = read_file(outdir + "/profile.svg");
+    CHECK(svg.find("<svg") != std::string::npos);
+    CHECK(svg.find("heavy (") != std::string::npos);
+    const auto summary = read_file(outdir + "/profile.txt");
+    CHECK(summary.find("heavy") != std::string::npos);
+}

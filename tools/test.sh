@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The README's second command: install, build, and pass every test, then again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/tools/setup.sh"
+
+echo "test: building (RelWithDebInfo) in build/" >&2
+bash "$root/tools/build.sh" "$root/build"
+echo "test: running the suite" >&2
+ctest --test-dir "$root/build" --output-on-failure --timeout 600
+
+echo "test: building with ASan+UBSan in build-asan/" >&2
+bash "$root/tools/build.sh" "$root/build-asan" -DCPUPROF_SANITIZE=ON
+echo "test: running the suite under ASan+UBSan (timing-sensitive checks excluded)" >&2
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$root/build-asan" --output-on-failure --timeout 900 \
+    -E "expected number of samples"
