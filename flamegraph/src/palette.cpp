@@ -14,12 +14,19 @@ std::string_view function_name(std::string_view label) {
     return label;
 }
 
-std::uint64_t fnv1a(std::string_view text) {
+// FNV-1a, then MurmurHash3's finalizer: FNV alone barely moves the high bits for names that
+// differ only in their last character ("f" and "g" came out the same colour).
+std::uint64_t name_hash(std::string_view text) {
     std::uint64_t h = 1469598103934665603ULL;
     for (char c : text) {
         h ^= static_cast<unsigned char>(c);
         h *= 1099511628211ULL;
     }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
     return h;
 }
 
@@ -31,8 +38,10 @@ struct Shades {
 };
 
 Shades shades_of(std::string_view name) {
-    const std::uint64_t h = fnv1a(name);
-    const auto part = [h](int shift) { return static_cast<double>((h >> shift) & 0xFFFF) / 65536.0; };
+    const std::uint64_t h = name_hash(name);
+    const auto part = [h](int shift) {
+        return static_cast<double>((h >> shift) & 0xFFFF) / 65536.0;
+    };
     return {part(0), part(16), part(32)};
 }
 

@@ -71,7 +71,8 @@ std::vector<Box> layout(const Tree& tree, double scale, double min_width) {
 }
 
 // `label` is already sanitized: the newlines added here must survive.
-std::string tooltip(const Tree& tree, const Node& node, const std::string& label, const Options& o) {
+std::string
+tooltip(const Tree& tree, const Node& node, const std::string& label, const Options& o) {
     const auto total = static_cast<double>(tree.total().samples);
     std::string text = fmt::format("{}\n{}: {} ({})", label, sanitize_utf8(o.count_name),
                                    format_count(node.total.samples),
@@ -128,8 +129,8 @@ void write_header(const Options& o, const Geometry& g, std::uint64_t total, std:
     if (!o.subtitle.empty()) {
         out << fmt::format(
             "<text id=\"subtitle\" x=\"{}\" y=\"44\" text-anchor=\"middle\">{}</text>\n", middle,
-            xml_escape(fit_to_width(sanitize_utf8(o.subtitle),
-                                    columns(g.width - 2 * kPad, o.font_size))));
+            xml_escape(
+                fit_to_width(sanitize_utf8(o.subtitle), columns(g.width - 2 * kPad, o.font_size))));
     }
     out << fmt::format("<text id=\"unzoom\" class=\"button hide\" x=\"{}\" y=\"24\">Reset zoom"
                        "</text>\n",
@@ -137,8 +138,7 @@ void write_header(const Options& o, const Geometry& g, std::uint64_t total, std:
     out << fmt::format("<text id=\"search\" class=\"button\" x=\"{}\" y=\"24\" "
                        "text-anchor=\"end\">Search</text>\n",
                        g.width - kPad);
-    out << fmt::format("<text id=\"details\" x=\"{}\" y=\"{}\"> </text>\n", kPad,
-                       g.height - 10);
+    out << fmt::format("<text id=\"details\" x=\"{}\" y=\"{}\"> </text>\n", kPad, g.height - 10);
     out << fmt::format("<text id=\"matched\" class=\"button\" x=\"{}\" y=\"{}\" "
                        "text-anchor=\"end\"> </text>\n",
                        g.width - kPad, g.height - 10);
@@ -172,10 +172,10 @@ void render_svg(const Tree& tree, const Options& options, std::ostream& out) {
         const Node& node = tree.node(box.id);
         const double x = kPad + static_cast<double>(box.start) * g.scale;
         // The root spans the whole width even when there are no samples to size it by.
-        const double w = total > 0 ? static_cast<double>(node.total.samples) * g.scale
-                                   : g.width - 2 * kPad;
+        const double w =
+            total > 0 ? static_cast<double>(node.total.samples) * g.scale : g.width - 2 * kPad;
         const double y = g.height - g.footer - (node.depth + 1.0) * options.frame_height;
-        const std::string label = sanitize_utf8(node.label);
+        const std::string label = sanitize_utf8(tree.label(box.id));
         out << fmt::format("<g data-s=\"{}\" data-n=\"{}\" data-d=\"{}\"><title>{}</title>",
                            box.start, node.total.samples, node.depth,
                            xml_escape(tooltip(tree, node, label, options)));

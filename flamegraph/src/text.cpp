@@ -58,8 +58,7 @@ Decoded decode(std::string_view text, std::size_t pos) {
 }
 
 bool is_forbidden(char32_t cp) {
-    return (cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F) || cp == 0xFFFE ||
-           cp == 0xFFFF;
+    return (cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F) || cp == 0xFFFE || cp == 0xFFFF;
 }
 
 void append_utf8(std::string& out, char32_t cp) {
@@ -105,10 +104,9 @@ constexpr std::array kWide{
 };
 
 constexpr std::array kZeroWidth{
-    Range{0x0300, 0x036F}, Range{0x0483, 0x0489}, Range{0x0591, 0x05BD},
-    Range{0x0610, 0x061A}, Range{0x064B, 0x065F}, Range{0x200B, 0x200F},
-    Range{0x20D0, 0x20FF}, Range{0xFE00, 0xFE0F}, Range{0xFE20, 0xFE2F},
-    Range{0xE0100, 0xE01EF},
+    Range{0x0300, 0x036F}, Range{0x0483, 0x0489},   Range{0x0591, 0x05BD}, Range{0x0610, 0x061A},
+    Range{0x064B, 0x065F}, Range{0x200B, 0x200F},   Range{0x20D0, 0x20FF}, Range{0xFE00, 0xFE0F},
+    Range{0xFE20, 0xFE2F}, Range{0xE0100, 0xE01EF},
 };
 
 template <std::size_t N> bool in_ranges(const std::array<Range, N>& ranges, char32_t cp) {

@@ -34,14 +34,14 @@ std::string format_si(std::uint64_t value) {
 }
 
 std::string format_bytes_signed(std::int64_t bytes) {
-    static constexpr std::array<const char*, 5> kUnits{"KiB", "MiB", "GiB", "TiB", "PiB"};
+    static constexpr std::array<const char*, 6> kUnits{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     if (bytes == 0) {
         return "0 B";
     }
     const char sign = bytes < 0 ? '-' : '+';
     // Through unsigned so that INT64_MIN has a magnitude.
-    const std::uint64_t magnitude = bytes < 0 ? 0 - static_cast<std::uint64_t>(bytes)
-                                              : static_cast<std::uint64_t>(bytes);
+    const std::uint64_t magnitude =
+        bytes < 0 ? 0 - static_cast<std::uint64_t>(bytes) : static_cast<std::uint64_t>(bytes);
     if (magnitude < 1024) {
         return fmt::format("{}{} B", sign, magnitude);
     }

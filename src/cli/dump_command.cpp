@@ -40,7 +40,8 @@ void print_text(const sampling::Target& target, const std::vector<sampling::Thre
         if (t.holds_gil) {
             state += ", holds GIL";
         }
-        fmt::print("\nThread {} ({}): \"{}\"\n", t.tid, state, t.os_name);
+        fmt::print("\nThread {} ({}): \"{}\"\n", t.tid, state,
+                   t.python_name.empty() ? t.os_name : t.python_name);
         if (t.status != python::ReadStatus::Ok) {
             fmt::print("    <{}>\n", status_text(t.status));
         }
@@ -67,7 +68,10 @@ void print_json(const sampling::Target& target,
         nlohmann::ordered_json thread;
         thread["tid"] = t.tid;
         thread["thread_id"] = t.thread_id;
-        thread["name"] = t.os_name;
+        thread["name"] = t.python_name.empty() ? t.os_name : t.python_name;
+        thread["python_name"] = t.python_name.empty() ? nlohmann::ordered_json()
+                                                      : nlohmann::ordered_json(t.python_name);
+        thread["os_name"] = t.os_name;
         thread["active"] = t.on_cpu;
         thread["holds_gil"] = t.holds_gil;
         thread["status"] = status_text(t.status);

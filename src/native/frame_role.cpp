@@ -15,7 +15,7 @@ bool is_symbol_or_clone(std::string_view name, std::string_view base) noexcept {
 
 bool is_eval_loop_symbol(std::string_view name) noexcept {
     static constexpr std::array<std::string_view, 2> kEvalLoops{"_PyEval_EvalFrameDefault",
-                                                                 "PyEval_EvalFrameEx"};
+                                                                "PyEval_EvalFrameEx"};
     for (std::string_view base : kEvalLoops) {
         if (is_symbol_or_clone(name, base)) {
             return true;

@@ -2,8 +2,10 @@
 
 namespace cpuprof::native {
 
-bool merge_stacks(std::span<const NativeRole> native, std::span<const std::uint8_t> python_is_entry,
-                  bool keep_internal, std::vector<MergedItem>& out) {
+bool merge_stacks(std::span<const NativeRole> native,
+                  std::span<const std::uint8_t> python_is_entry,
+                  bool keep_internal,
+                  std::vector<MergedItem>& out) {
     out.clear();
     bool agreed = true;
     std::size_t next_python = 0;

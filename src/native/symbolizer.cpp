@@ -22,8 +22,12 @@ namespace {
 // (another mount namespace) the path in the target's maps means nothing on the host. Falls back
 // to the standard callback, which opens the path as is and reads the vDSO and deleted files from
 // the target's memory. The root arrives through the module's userdata, set after each report.
-int find_elf_in_target_root(Dwfl_Module* module, void** userdata, const char* module_name,
-                            Dwarf_Addr base, char** file_name, Elf** elf) {
+int find_elf_in_target_root(Dwfl_Module* module,
+                            void** userdata,
+                            const char* module_name,
+                            Dwarf_Addr base,
+                            char** file_name,
+                            Elf** elf) {
     const auto* root = static_cast<const std::string*>(*userdata);
     if (root != nullptr && module_name[0] == '/') {
         const std::string path = *root + module_name;
@@ -54,22 +58,31 @@ const Dwfl_Callbacks kCallbacks{
     .debuginfo_path = &g_debuginfo_path,
 };
 
-int set_module_userdata(Dwfl_Module* /*module*/, void** userdata, const char* /*name*/,
-                        Dwarf_Addr /*start*/, void* root) {
+int set_module_userdata(Dwfl_Module* /*module*/,
+                        void** userdata,
+                        const char* /*name*/,
+                        Dwarf_Addr /*start*/,
+                        void* root) {
     *userdata = root;
     return DWARF_CB_OK;
 }
 
-std::string demangled(const char* name) {
-    if (std::string_view(name).starts_with("_Z")) {
+// C++ names demangled; ELF symbol versions ("__libc_start_main@@GLIBC_2.34") dropped, as they
+// only split one function into several profile entries.
+std::string readable_name(const char* name) {
+    std::string base(name);
+    if (const auto at = base.find('@'); at != std::string::npos && at > 0) {
+        base.resize(at);
+    }
+    if (base.starts_with("_Z")) {
         int status = 0;
         std::unique_ptr<char, decltype(&std::free)> plain(
-            abi::__cxa_demangle(name, nullptr, nullptr, &status), &std::free);
+            abi::__cxa_demangle(base.c_str(), nullptr, nullptr, &status), &std::free);
         if (status == 0 && plain) {
             return plain.get();
         }
     }
-    return name;
+    return base;
 }
 
 std::string_view basename_of(std::string_view path) {
@@ -90,7 +103,9 @@ std::string module_display_name(const char* name) {
 
 } // namespace
 
-void Symbolizer::DwflDeleter::operator()(Dwfl* dwfl) const noexcept { dwfl_end(dwfl); }
+void Symbolizer::DwflDeleter::operator()(Dwfl* dwfl) const noexcept {
+    dwfl_end(dwfl);
+}
 
 Symbolizer::Symbolizer(Pid pid, std::chrono::milliseconds reload_interval)
     : pid_(pid)
@@ -118,8 +133,8 @@ Symbolizer::Symbolizer(Pid pid, std::chrono::milliseconds reload_interval)
                                       pid, std::strerror(err)));
     }
     if (err < 0) {
-        throw TargetError(fmt::format("cannot read the memory map of pid {}: {}", pid,
-                                      dwfl_errmsg(-1)));
+        throw TargetError(
+            fmt::format("cannot read the memory map of pid {}: {}", pid, dwfl_errmsg(-1)));
     }
     dwfl_getmodules(dwfl_.get(), set_module_userdata, target_root_.get(), 0);
     maps_reads_ = 1;
@@ -130,7 +145,9 @@ Symbolizer::~Symbolizer() = default;
 Symbolizer::Symbolizer(Symbolizer&&) noexcept = default;
 Symbolizer& Symbolizer::operator=(Symbolizer&&) noexcept = default;
 
-void Symbolizer::reload_maps() { report_maps(); }
+void Symbolizer::reload_maps() {
+    report_maps();
+}
 
 void Symbolizer::report_maps() {
     // Modules reported again with the same name and range keep their loaded ELF and symbols;
@@ -183,13 +200,18 @@ const NativeSymbol& Symbolizer::lookup(RemoteAddr pc) {
 
 void Symbolizer::resolve(RemoteAddr pc, NativeSymbol& symbol) {
     Dwfl_Module* module = dwfl_addrmodule(dwfl_.get(), pc);
-    if (module == nullptr) {
+    Dwarf_Addr start = 0;
+    Dwarf_Addr end = 0;
+    const char* module_name =
+        module == nullptr
+            ? nullptr
+            : dwfl_module_info(module, nullptr, &start, &end, nullptr, nullptr, nullptr, nullptr);
+    // libdwfl's address lookup can hand out the module just below a gap when two modules are
+    // adjacent, so the range is checked here: a pc past the module's end is in no module.
+    if (module == nullptr || pc < start || pc >= end) {
         symbol = NativeSymbol{.name = fmt::format("{:#x}", pc)};
         return;
     }
-    Dwarf_Addr start = 0;
-    const char* module_name =
-        dwfl_module_info(module, nullptr, &start, nullptr, nullptr, nullptr, nullptr, nullptr);
     symbol.module = module_display_name(module_name);
 
     GElf_Off offset = 0;
@@ -197,7 +219,7 @@ void Symbolizer::resolve(RemoteAddr pc, NativeSymbol& symbol) {
     const char* name =
         dwfl_module_addrinfo(module, pc, &offset, &elf_symbol, nullptr, nullptr, nullptr);
     if (name != nullptr && name[0] != '\0') {
-        symbol.name = demangled(name);
+        symbol.name = readable_name(name);
         symbol.offset = offset;
         symbol.has_symbol = true;
     } else {

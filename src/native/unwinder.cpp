@@ -88,6 +88,8 @@ UnwindResult Unwinder::unwind(Tid tid, std::vector<RemoteAddr>& pcs, std::size_t
     }
 }
 
-void Unwinder::flush_cache() noexcept { unw_flush_cache(address_space_.get(), 0, 0); }
+void Unwinder::flush_cache() noexcept {
+    unw_flush_cache(address_space_.get(), 0, 0);
+}
 
 } // namespace cpuprof::native

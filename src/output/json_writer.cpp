@@ -31,6 +31,7 @@ Json stats_json(const profile::SamplingStats& s) {
                 {"lost_ticks", s.lost_ticks},
                 {"thread_samples", s.thread_samples},
                 {"idle_skipped", s.idle_skipped},
+                {"gil_samples", s.gil_samples},
                 {"failed", s.failed},
                 {"torn", s.torn},
                 {"unmerged", s.unmerged},
@@ -55,13 +56,14 @@ Json stacks_json(const profile::Profile& profile, bool has_instructions) {
     for (profile::StackId id = 0; id < profile.stacks.size(); ++id) {
         const auto frames = profile.stacks.frames(id);
         const profile::StackMetrics& m = profile.stacks.metrics(id);
-        list.push_back(Json{{"id", id},
-                            {"frames", Json(std::vector<profile::FrameId>(frames.begin(), frames.end()))},
-                            {"thread", profile.stacks.thread(id)},
-                            {"samples", m.samples},
-                            {"instructions", has_instructions ? Json(m.instructions) : Json()},
-                            {"rss_delta_bytes", m.rss_delta},
-                            {"cpu_ns", m.cpu_ns}});
+        list.push_back(
+            Json{{"id", id},
+                 {"frames", Json(std::vector<profile::FrameId>(frames.begin(), frames.end()))},
+                 {"thread", profile.stacks.thread(id)},
+                 {"samples", m.samples},
+                 {"instructions", has_instructions ? Json(m.instructions) : Json()},
+                 {"rss_delta_bytes", m.rss_delta},
+                 {"cpu_ns", m.cpu_ns}});
     }
     return list;
 }

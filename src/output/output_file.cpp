@@ -41,10 +41,10 @@ TempFile create_temp_beside(const PathParts& parts, const std::string& for_path)
     static thread_local std::mt19937_64 random{std::random_device{}()};
     int err = 0;
     for (int attempt = 0; attempt < 100; ++attempt) {
-        std::string temp = fmt::format("{}/.{}.{}-{:016x}.tmp", parts.directory, parts.file,
-                                       ::getpid(), random());
-        const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                              0644);
+        std::string temp =
+            fmt::format("{}/.{}.{}-{:016x}.tmp", parts.directory, parts.file, ::getpid(), random());
+        const int fd =
+            ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd >= 0) {
             return {fd, std::move(temp)};
         }
@@ -77,8 +77,8 @@ void check_output_path(const std::string& path) {
     if (path.back() == '/' || (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) {
         throw UsageError(fmt::format("output path {} is a directory: name a file in it, e.g. "
                                      "-o {}/profile.svg, or use --output-dir",
-                                     path, path.back() == '/' ? path.substr(0, path.size() - 1)
-                                                              : path));
+                                     path,
+                                     path.back() == '/' ? path.substr(0, path.size() - 1) : path));
     }
     const PathParts parts = split(path);
     if (::stat(parts.directory.c_str(), &st) != 0) {

@@ -27,6 +27,7 @@ constexpr std::size_t kHotPaths = 20;
 constexpr std::size_t kTopFunctions = 20;
 constexpr std::size_t kMemoryStacks = 5;
 constexpr std::size_t kPathIndent = 9;
+constexpr std::size_t kFieldIndent = 12;
 constexpr std::string_view kEllipsis = "…";
 constexpr std::string_view kArrow = " → ";
 
@@ -48,7 +49,9 @@ class SummaryWriter {
 
   private:
     // Remote strings are sanitized: a thread name must not be able to drive the terminal.
-    std::string label(profile::FrameId id) const { return sanitize_utf8(merged_.frames[id].label()); }
+    std::string label(profile::FrameId id) const {
+        return sanitize_utf8(merged_.frames[id].label());
+    }
 
     std::string cost(const profile::StackMetrics& m) const {
         return instructions_ ? flamegraph::format_si(m.instructions)
@@ -61,8 +64,32 @@ class SummaryWriter {
 
     void line(std::string_view text) { out_ << fit_to_width(text, kColumns, kEllipsis) << '\n'; }
 
+    // Long values wrap at spaces onto lines indented under the value.
     void field(std::string_view name, std::string_view value) {
-        line(fmt::format("{:<12}{}", name, value));
+        std::string current = fmt::format("{:<{}}", name, kFieldIndent);
+        std::size_t width = kFieldIndent;
+        bool empty = true;
+        for (std::size_t start = 0; start < value.size();) {
+            auto stop = value.find(' ', start);
+            stop = stop == std::string_view::npos ? value.size() : stop;
+            const std::string_view word = value.substr(start, stop - start);
+            const std::size_t word_width = display_width(word);
+            if (!empty && width + 1 + word_width > kColumns) {
+                line(current);
+                current.assign(kFieldIndent, ' ');
+                width = kFieldIndent;
+                empty = true;
+            }
+            if (!empty) {
+                current.push_back(' ');
+                ++width;
+            }
+            current.append(word);
+            width += word_width;
+            empty = false;
+            start = stop + 1;
+        }
+        line(current);
     }
 
     void header();
@@ -91,7 +118,8 @@ void SummaryWriter::header() {
         target += fmt::format(", Python {}", t.python_version);
     }
     if (!t.command_line.empty()) {
-        target += fmt::format(", {}", sanitize_utf8(fmt::format("{}", fmt::join(t.command_line, " "))));
+        target +=
+            fmt::format(", {}", sanitize_utf8(fmt::format("{}", fmt::join(t.command_line, " "))));
     } else if (!t.executable.empty()) {
         target += fmt::format(", {}", sanitize_utf8(t.executable));
     }
@@ -108,9 +136,17 @@ void SummaryWriter::header() {
         seen.insert(profile_.stacks.thread(id));
     }
     const std::size_t threads = std::max(profile_.threads.size(), seen.size());
-    field("Samples", fmt::format("{} in {} unique stacks, {} thread{}", format_count(total_.samples),
-                                 format_count(merged_.stacks.size()), threads,
-                                 threads == 1 ? "" : "s"));
+    std::string samples =
+        fmt::format("{} in {} unique stacks, {} thread{}", format_count(total_.samples),
+                    format_count(merged_.stacks.size()), threads, threads == 1 ? "" : "s");
+    // Zero also when the GIL state could not be read: only a count says something.
+    if (s.gil_samples > 0) {
+        samples += fmt::format("; the GIL was held in {} of {} thread samples ({})",
+                               format_count(s.gil_samples), format_count(s.thread_samples),
+                               format_percent(static_cast<double>(s.gil_samples),
+                                              static_cast<double>(s.thread_samples)));
+    }
+    field("Samples", samples);
     if (instructions_) {
         field("Counter", "instructions retired (hardware counter, per thread)");
     } else {
@@ -124,17 +160,18 @@ void SummaryWriter::header() {
                       format_count(s.failed), format_count(s.torn), format_count(s.idle_skipped),
                       format_count(s.unmerged)));
     std::vector<std::string_view> options;
-    const std::pair<bool, std::string_view> flags[] = {
-        {profile_.native, "native"},       {profile_.idle_included, "idle"},
-        {profile_.gil_only, "gil"},        {profile_.per_thread, "threads"},
-        {profile_.function_only, "function"}};
+    const std::pair<bool, std::string_view> flags[] = {{profile_.native, "native"},
+                                                       {profile_.idle_included, "idle"},
+                                                       {profile_.gil_only, "gil"},
+                                                       {profile_.per_thread, "threads"},
+                                                       {profile_.function_only, "function"}};
     for (const auto& [on, name] : flags) {
         if (on) {
             options.push_back(name);
         }
     }
-    field("Options", options.empty() ? std::string("none")
-                                     : fmt::format("{}", fmt::join(options, ", ")));
+    field("Options",
+          options.empty() ? std::string("none") : fmt::format("{}", fmt::join(options, ", ")));
 }
 
 std::string SummaryWriter::path(profile::StackId id) const {
@@ -199,7 +236,8 @@ void SummaryWriter::hot_paths() {
 void SummaryWriter::function_table(std::string_view title,
                                    std::vector<FunctionStats> rows,
                                    bool by_own) {
-    std::erase_if(rows, [by_own](const FunctionStats& f) { return (by_own ? f.own : f.total) == 0; });
+    std::erase_if(rows,
+                  [by_own](const FunctionStats& f) { return (by_own ? f.own : f.total) == 0; });
     std::ranges::stable_sort(rows, [by_own](const FunctionStats& a, const FunctionStats& b) {
         return by_own ? a.own > b.own : a.total > b.total;
     });
@@ -252,9 +290,8 @@ void SummaryWriter::memory() {
     growth.resize(std::min(growth.size(), kMemoryStacks));
     shrink.resize(std::min(shrink.size(), kMemoryStacks));
     line("");
-    line(fmt::format("Memory (RSS is process-wide: each change is charged to the stacks sampled "
-                     "when it happened; net {})",
-                     format_bytes_signed(total_.rss_delta)));
+    line(fmt::format("Memory (net RSS change {})", format_bytes_signed(total_.rss_delta)));
+    line("  RSS is process-wide: each change is charged to the stacks sampled when it happened.");
     line(fmt::format("{:>12} {:>11} {:>7}  {}", "RSS delta", "Samples", "%", "Leaf frame"));
     memory_list("  Largest growth", growth);
     memory_list("  Largest release", shrink);

@@ -107,3 +107,30 @@ std::optional<ElfSection> ElfImage::section(const std::string& name) const {
 }
 
 } // namespace cpuprof::process
+
+namespace cpuprof::process {
+
+std::string_view ElfImage::section_data(const std::string& name) const {
+    std::size_t shstrndx = 0;
+    if (elf_getshdrstrndx(handle_->elf, &shstrndx) != 0) {
+        return {};
+    }
+    Elf_Scn* scn = nullptr;
+    while ((scn = elf_nextscn(handle_->elf, scn)) != nullptr) {
+        GElf_Shdr shdr;
+        if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type == SHT_NOBITS) {
+            continue;
+        }
+        const char* sec_name = elf_strptr(handle_->elf, shstrndx, shdr.sh_name);
+        if (sec_name != nullptr && name == sec_name) {
+            Elf_Data* data = elf_getdata(scn, nullptr);
+            if (data == nullptr || data->d_buf == nullptr) {
+                return {};
+            }
+            return {static_cast<const char*>(data->d_buf), data->d_size};
+        }
+    }
+    return {};
+}
+
+} // namespace cpuprof::process

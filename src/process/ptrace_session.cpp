@@ -45,9 +45,8 @@ Pid read_tracer(Pid pid, Tid tid) {
 
 [[noreturn]] void throw_seize_error(Pid pid, Tid tid, int err) {
     if (err == EPERM) {
-        throw PermissionError(
-            ptrace_permission_message(pid, tid, read_yama_scope(), ::geteuid() == 0,
-                                      read_tracer(pid, tid)));
+        throw PermissionError(ptrace_permission_message(pid, tid, read_yama_scope(),
+                                                        ::geteuid() == 0, read_tracer(pid, tid)));
     }
     throw TargetError(fmt::format("cannot ptrace pid {} (thread {}): {}; check that the process "
                                   "is alive and not a kernel thread",
@@ -121,7 +120,8 @@ void release_thread(const StoppedThread& thread) noexcept {
                    reinterpret_cast<void*>(static_cast<std::intptr_t>(thread.pending_signal)));
 }
 
-PtraceSession::PtraceSession(Pid pid, std::span<const Tid> tids) : pid_(pid) {
+PtraceSession::PtraceSession(Pid pid, std::span<const Tid> tids)
+    : pid_(pid) {
     threads_.reserve(tids.size());
     try {
         for (Tid tid : tids) {
@@ -135,7 +135,9 @@ PtraceSession::PtraceSession(Pid pid, std::span<const Tid> tids) : pid_(pid) {
     }
 }
 
-PtraceSession::~PtraceSession() { release_all(); }
+PtraceSession::~PtraceSession() {
+    release_all();
+}
 
 bool PtraceSession::holds(Tid tid) const noexcept {
     return std::any_of(threads_.begin(), threads_.end(),

@@ -67,19 +67,23 @@ const CodeInfo* CodeCache::decode(const Fingerprint& fp) {
 }
 
 const CodeInfo* CodeCache::get(RemoteAddr address) {
+    auto it = entries_.find(address);
+    if (it != entries_.end() && it->second.validated_epoch == epoch_) {
+        return it->second.info;
+    }
     auto fp = read_fingerprint(address);
     if (!fp) {
         return nullptr;
     }
-    auto it = entries_.find(address);
     if (it != entries_.end() && it->second.fingerprint == *fp) {
+        it->second.validated_epoch = epoch_;
         return it->second.info;
     }
     const CodeInfo* info = decode(*fp);
     if (info == nullptr) {
         return nullptr;
     }
-    entries_.insert_or_assign(address, Entry{*fp, info});
+    entries_.insert_or_assign(address, Entry{*fp, info, epoch_});
     return info;
 }
 

@@ -5,6 +5,7 @@
 #include "cpuprof/python/debug_offsets.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fmt/format.h>
 #include <optional>
 #include <regex>
@@ -63,7 +64,30 @@ std::optional<PythonVersion> detect_version(const process::RemoteMemory& memory,
             }
         }
     }
-    return version_from_filename(candidate.path);
+    auto from_name = version_from_filename(candidate.path);
+    if (from_name) {
+        // The file name has no micro version: the PY_VERSION literal ("3.9.18") in .rodata does.
+        // The linker may merge it into the tail of a longer string (".../versions/3.9.18"), so
+        // only require that it is not part of a longer number.
+        const std::string_view rodata = elf.section_data(".rodata");
+        const std::string prefix = fmt::format("{}.{}.", from_name->major, from_name->minor);
+        for (auto pos = rodata.find(prefix); pos != std::string_view::npos;
+             pos = rodata.find(prefix, pos + 1)) {
+            if (pos > 0 && (std::isdigit(static_cast<unsigned char>(rodata[pos - 1])) != 0 ||
+                            rodata[pos - 1] == '.')) {
+                continue;
+            }
+            auto end = rodata.find('\0', pos);
+            if (end == std::string_view::npos || end - pos > 12) {
+                continue;
+            }
+            if (auto v = version_from_string(rodata.substr(pos, end - pos));
+                v && v->major == from_name->major && v->minor == from_name->minor) {
+                return v;
+            }
+        }
+    }
+    return from_name;
 }
 
 } // namespace

@@ -27,6 +27,22 @@ const PyOffsets kOffsets_3_12 = {
              .code_adaptive = 192},
     .object = {.tp_flags = 168},
     .unicode = {.state = 32, .ascii_data = 40, .compact_data = 56},
+    .instance_dict = InstanceDictModel::TaggedDictOrValues,
+    .dict = {.ma_used = 16,
+             .ma_keys = 32,
+             .ma_values = 40,
+             .dk_log2_size = 8,
+             .dk_log2_index_bytes = 9,
+             .dk_kind = 10,
+             .dk_nentries = 24,
+             .dk_indices = 32,
+             .values = 0,
+             .entry_size = 24,
+             .unicode_entry_size = 16},
+    .type = {.tp_dictoffset = 288, .ht_cached_keys = 880},
+    .instance = {.dict_before = 24},
+    .long_int = {.lv_tag = 16, .ob_digit = 24},
+    .module = {.md_dict = 16},
 };
 
 } // namespace cpuprof::python

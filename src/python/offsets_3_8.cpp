@@ -17,6 +17,17 @@ const PyOffsets kOffsets_3_8 = {
     .code = {.size = 128, .filename = 104, .name = 112, .firstlineno = 40, .linetable = 120},
     .object = {.tp_flags = 168},
     .unicode = {.state = 32, .ascii_data = 48, .compact_data = 72},
+    .instance_dict = InstanceDictModel::DictOffset,
+    .dict = {.ma_used = 16,
+             .ma_keys = 32,
+             .ma_values = 40,
+             .dk_size = 8,
+             .dk_nentries = 32,
+             .dk_indices = 40,
+             .entry_size = 24},
+    .type = {.tp_dictoffset = 288, .ht_cached_keys = 872},
+    .long_int = {.ob_size = 16, .ob_digit = 24},
+    .module = {.md_dict = 16},
 };
 
 } // namespace cpuprof::python

@@ -4,11 +4,12 @@ namespace cpuprof::python {
 
 StackReader::StackReader(const process::RemoteMemory& memory, Interpreter interpreter)
     : memory_(memory)
+    , blocks_(memory)
     , interpreter_(std::make_unique<Interpreter>(std::move(interpreter)))
     , interp_(main_interpreter(memory, *interpreter_))
     , states_(memory, *interpreter_)
-    , codes_(memory, interpreter_->offsets, interpreter_->code_type)
-    , walker_(memory, interpreter_->offsets, codes_) {}
+    , codes_(blocks_, interpreter_->offsets, interpreter_->code_type)
+    , walker_(blocks_, interpreter_->offsets, codes_) {}
 
 bool StackReader::refresh_threads(const std::vector<Tid>& os_tids) {
     std::vector<ThreadState> fresh;
@@ -26,6 +27,7 @@ bool StackReader::refresh_threads(const std::vector<Tid>& os_tids) {
     }
     states_.resolve_native_ids(fresh, os_tids);
     threads_ = std::move(fresh);
+    codes_.next_epoch();
     return true;
 }
 
@@ -40,6 +42,7 @@ void StackReader::read_stack(const ThreadState& state, ThreadStack& out, bool va
         out.status = ReadStatus::Failed;
         return;
     }
+    blocks_.clear();
     out.status = walker_.walk(current.top_frame, out.frames, out.truncated);
     if (out.status == ReadStatus::Ok && validate) {
         ThreadState after = current;

@@ -91,9 +91,10 @@ std::string utf8_from_ucs(std::span<const std::byte> data, int kind, std::size_t
 std::optional<std::string>
 read_unicode(const process::RemoteMemory& memory, const PyOffsets& offsets, RemoteAddr object) {
     const auto& layout = offsets.unicode;
-    if (!valid_field(layout.state, sizeof(std::uint32_t)) ||
-        !valid_field(layout.length, sizeof(std::int64_t)) || !valid_field(layout.ascii_data, 0) ||
-        !valid_field(layout.compact_data, 0) || layout.ascii_data > layout.compact_data) {
+    // state and length live in the PyASCIIObject header, which PyCompactUnicodeObject extends.
+    if (!valid_field(layout.compact_data, 0) || layout.ascii_data > layout.compact_data ||
+        layout.state < 0 || layout.state + 4 > layout.ascii_data || layout.length < 0 ||
+        layout.length + 8 > layout.ascii_data) {
         return std::nullopt;
     }
     // Reading the larger header also brings in the first characters of a compact ASCII string,
@@ -102,14 +103,10 @@ read_unicode(const process::RemoteMemory& memory, const PyOffsets& offsets, Remo
     std::array<std::byte, kMaxHeader> header{};
     auto header_size = static_cast<std::size_t>(layout.compact_data);
     if (memory.read(object, header.data(), header_size) != 0) {
-        header_size = std::max(static_cast<std::size_t>(layout.ascii_data),
-                               static_cast<std::size_t>(layout.state) + sizeof(std::uint32_t));
+        header_size = static_cast<std::size_t>(layout.ascii_data);
         if (memory.read(object, header.data(), header_size) != 0) {
             return std::nullopt;
         }
-    }
-    if (static_cast<std::size_t>(layout.length) + sizeof(std::int64_t) > header_size) {
-        return std::nullopt;
     }
     const auto state = load<std::uint32_t>(header.data() + layout.state);
     const auto length = load<std::int64_t>(header.data() + layout.length);

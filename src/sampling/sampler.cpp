@@ -1,10 +1,12 @@
 #include "cpuprof/sampling/sampler.hpp"
 
+#include "cpuprof/process/ptrace_session.hpp"
 #include "cpuprof/sampling/snapshot.hpp"
 #include "cpuprof/sampling/ticker.hpp"
 
 #include <chrono>
 #include <limits>
+#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 
 namespace cpuprof::sampling {
@@ -13,6 +15,7 @@ Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile
     : target_(target)
     , config_(config)
     , profile_(profile)
+    , idle_(config.idle)
     , rss_(target.pid()) {
     using Event = PerfCounterSource::Event;
     if (auto problem = PerfCounterSource::probe(Event::Instructions, target.pid())) {
@@ -40,7 +43,21 @@ Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile
 
 Sampler::~Sampler() = default;
 
+namespace {
+// CPU time (user + system) of the calling thread.
+std::uint64_t thread_cpu_ns() {
+    rusage usage{};
+    getrusage(RUSAGE_THREAD, &usage);
+    auto ns = [](const timeval& tv) {
+        return static_cast<std::uint64_t>(tv.tv_sec) * 1'000'000'000ULL +
+               static_cast<std::uint64_t>(tv.tv_usec) * 1000ULL;
+    };
+    return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
+} // namespace
+
 StopReason Sampler::run(const std::atomic<bool>& stop) {
+    const std::uint64_t cpu_at_start = thread_cpu_ns();
     Ticker ticker(config_.rate_hz);
     const std::int64_t start = monotonic_ns();
     ticker.start_at(start);
@@ -66,6 +83,13 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
         stats.ticks++;
         stats.lost_ticks += tick.lost;
         stats.late_ticks += tick.late ? 1 : 0;
+        if (!warned_behind_ && stats.lost_ticks >= 20 && stats.lost_ticks * 100 > tick.index) {
+            warned_behind_ = true;
+            spdlog::warn("sampling is falling behind: {} of {} ticks lost so far (the machine is "
+                         "busy or --rate {} is too high); the profile counts them, try a lower "
+                         "--rate",
+                         stats.lost_ticks, tick.index + 1, config_.rate_hz);
+        }
         if (now >= next_refresh_ns_) {
             refresh_threads();
         }
@@ -85,6 +109,7 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
     profile_.duration_s = static_cast<double>(stopped - start) / 1e9;
     profile_.stats.expected_ticks =
         static_cast<std::uint64_t>(profile_.duration_s * config_.rate_hz);
+    profile_.stats.sampler_cpu_ns = thread_cpu_ns() - cpu_at_start;
     return reason;
 }
 
@@ -104,16 +129,10 @@ void Sampler::refresh_threads() {
     }
 }
 
-void Sampler::sample_tick(std::uint32_t tick_index) {
-    auto& reader = target_.reader();
+void Sampler::select_threads(RemoteAddr gil) {
     auto& stats = profile_.stats;
-    const auto rss = rss_.read();
-    const RemoteAddr gil = reader.gil_holder();
-    tick_stacks_.clear();
-    std::size_t failures = 0;
-
-    std::lock_guard lock(mutex_);
-    for (const auto& state : reader.threads()) {
+    selected_.clear();
+    for (const auto& state : target_.reader().threads()) {
         const Tid tid = state.native_id;
         const bool holds_gil = gil != 0 && gil == state.address;
         if (config_.gil_only && !holds_gil) {
@@ -122,7 +141,7 @@ void Sampler::sample_tick(std::uint32_t tick_index) {
         if (!config_.idle && tid != 0) {
             auto stat = target_.thread_stats().read(tid);
             if (!stat) {
-                ++failures;
+                ++tick_failures_;
                 continue;
             }
             if (!stat->running()) {
@@ -130,10 +149,18 @@ void Sampler::sample_tick(std::uint32_t tick_index) {
                 continue;
             }
         }
-        reader.read_stack(state, stack_, !config_.blocking);
+        selected_.push_back({&state, holds_gil});
+    }
+}
+
+void Sampler::read_selected(std::uint32_t tick_index) {
+    auto& stats = profile_.stats;
+    auto& reader = target_.reader();
+    for (const auto& pick : selected_) {
+        reader.read_stack(*pick.state, stack_, !config_.blocking);
         if (stack_.status == python::ReadStatus::Failed) {
             stats.failed++;
-            ++failures;
+            ++tick_failures_;
             continue;
         }
         if (stack_.status == python::ReadStatus::Torn) {
@@ -143,10 +170,34 @@ void Sampler::sample_tick(std::uint32_t tick_index) {
         if (stack_.frames.empty()) {
             continue; // a thread with no Python code running (starting, or in C only)
         }
-        stack_.holds_gil = holds_gil;
+        stack_.holds_gil = pick.holds_gil;
         record_stack(stack_, tick_index);
     }
-    if (failures > 0) {
+}
+
+void Sampler::sample_tick(std::uint32_t tick_index) {
+    const auto rss = rss_.read();
+    const RemoteAddr gil = target_.reader().gil_holder();
+    tick_stacks_.clear();
+    tick_failures_ = 0;
+
+    std::lock_guard lock(mutex_);
+    select_threads(gil);
+    if (config_.blocking && !selected_.empty()) {
+        // Hold the sampled threads still while their stacks are read; released on scope exit,
+        // and by the kernel should cpuprof die in between (the threads are seized).
+        pause_tids_.clear();
+        for (const auto& pick : selected_) {
+            if (pick.state->native_id != 0) {
+                pause_tids_.push_back(pick.state->native_id);
+            }
+        }
+        process::PtraceSession pause(target_.pid(), pause_tids_);
+        read_selected(tick_index);
+    } else {
+        read_selected(tick_index);
+    }
+    if (tick_failures_ > 0) {
         // A thread exited, or the whole interpreter is going away: re-read the thread list now.
         next_refresh_ns_ = 0;
     }
@@ -177,6 +228,7 @@ void Sampler::record_stack(const python::ThreadStack& stack, std::uint32_t tick_
     }
     profile_.stacks.add(id, metrics);
     profile_.stats.thread_samples++;
+    profile_.stats.gil_samples += stack.holds_gil ? 1 : 0;
     auto& info = profile_.threads[tid];
     if (info.tid == 0 && tid != 0) {
         info.tid = tid;

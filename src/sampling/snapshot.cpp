@@ -1,8 +1,25 @@
 #include "cpuprof/sampling/snapshot.hpp"
 
+#include "cpuprof/python/thread_names.hpp"
+
 #include <algorithm>
 
 namespace cpuprof::sampling {
+
+namespace {
+
+// Read once per snapshot (a few dict walks); without them the OS names still stand.
+python::ThreadNames python_thread_names(const Target& target) {
+    try {
+        const auto& interpreter = target.interpreter();
+        return python::read_thread_names(target.memory(), interpreter,
+                                         python::main_interpreter(target.memory(), interpreter));
+    } catch (const Error&) {
+        return {};
+    }
+}
+
+} // namespace
 
 profile::Frame to_frame(const python::PyFrame& frame, bool with_line) {
     return profile::Frame{frame.code->name, frame.code->filename, with_line ? frame.line : 0,
@@ -16,6 +33,7 @@ std::vector<ThreadSnapshot> snapshot_threads(Target& target, int attempts) {
     }
     auto& reader = target.reader();
     const RemoteAddr gil = reader.gil_holder();
+    const auto python_names = python_thread_names(target);
     python::ThreadStack stack;
     for (const auto& state : reader.threads()) {
         for (int i = 0; i < attempts; ++i) {
@@ -30,6 +48,9 @@ std::vector<ThreadSnapshot> snapshot_threads(Target& target, int attempts) {
         snap.holds_gil = gil != 0 && gil == state.address;
         snap.status = stack.status;
         snap.truncated = stack.truncated;
+        if (auto it = python_names.find(state.thread_id); it != python_names.end()) {
+            snap.python_name = it->second;
+        }
         if (snap.tid != 0) {
             snap.os_name = target.thread_name(snap.tid);
             auto stat = target.thread_stats().read(snap.tid);

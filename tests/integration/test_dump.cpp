@@ -62,7 +62,17 @@ TEST_CASE("dump shows every thread's exact stack on every interpreter", "[integr
             CHECK(main["frames"][1]["function"] == "<module>");
             CHECK(main["holds_gil"].get<bool>());
 
+            CHECK(main["python_name"] == "MainThread");
             auto native = [&](const char* name) { return info["native_ids"][name].get<long>(); };
+            for (const auto* name : {"sleepy-worker", "closure-worker", "generator-worker",
+                                     "deep-worker", "hangul-worker", "emoji-worker"}) {
+                const json* t = thread_with_tid(doc, native(name));
+                REQUIRE(t != nullptr);
+                CHECK((*t)["python_name"] == name);
+                CHECK((*t)["name"] == name);
+                CHECK((*t)["thread_id"].get<std::uint64_t>() ==
+                      info["idents"][name].get<std::uint64_t>());
+            }
 
             const json* sleeper = thread_with_tid(doc, native("sleepy-worker"));
             REQUIRE(sleeper != nullptr);
@@ -124,8 +134,8 @@ TEST_CASE("dump prints a readable text report", "[integration][dump]") {
     auto result = run({cpuprof_binary(), "dump", "--pid", std::to_string(target.pid())});
     REQUIRE(result.status == 0);
     CHECK(result.out.starts_with(fmt::format("Process {}: ", target.pid())));
-    CHECK(result.out.find(fmt::format("\nThread {} (active, holds GIL)", target.pid())) !=
-          std::string::npos);
+    CHECK(result.out.find(fmt::format("\nThread {} (active, holds GIL): \"MainThread\"",
+                                      target.pid())) != std::string::npos);
     CHECK(result.out.find(fmt::format("    sleeper ({}:{})\n", fixture("dump_target.py"),
                                       info["marks"]["sleeper"].get<int>())) != std::string::npos);
 }

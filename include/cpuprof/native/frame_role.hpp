@@ -16,6 +16,7 @@ namespace cpuprof::native {
 
 /// EvalLoop for the eval loop, Interpreter for any other frame in the interpreter's own modules,
 /// Other for everything else (extensions, libc, ...).
-[[nodiscard]] NativeRole classify_frame(std::string_view symbol, std::string_view module_path) noexcept;
+[[nodiscard]] NativeRole classify_frame(std::string_view symbol,
+                                        std::string_view module_path) noexcept;
 
 } // namespace cpuprof::native

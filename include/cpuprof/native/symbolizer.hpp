@@ -38,7 +38,8 @@ class Symbolizer {
     /// Reports the target's modules from /proc/PID/maps. Throws TargetError when the process is
     /// gone or PermissionError when its maps cannot be read. When a pc falls in no module (a
     /// library loaded since), the maps are re-read, at most once per `reload_interval`.
-    explicit Symbolizer(Pid pid, std::chrono::milliseconds reload_interval = kDefaultReloadInterval);
+    explicit Symbolizer(Pid pid,
+                        std::chrono::milliseconds reload_interval = kDefaultReloadInterval);
     ~Symbolizer();
     Symbolizer(const Symbolizer&) = delete;
     Symbolizer& operator=(const Symbolizer&) = delete;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace cpuprof::process {
 
@@ -27,6 +28,8 @@ class ElfImage {
     /// st_value of a defined symbol, searched in .dynsym then .symtab.
     [[nodiscard]] std::optional<std::uint64_t> symbol(const std::string& name) const;
     [[nodiscard]] std::optional<ElfSection> section(const std::string& name) const;
+    /// The contents of a section (empty when absent or without file data, e.g. .bss).
+    [[nodiscard]] std::string_view section_data(const std::string& name) const;
     /// p_vaddr - p_offset of the PT_LOAD segment that maps file offset 0 (aligned to pages), so
     /// load bias = start of the map at file offset 0 - this value.
     [[nodiscard]] std::uint64_t base_vaddr() const noexcept { return base_vaddr_; }

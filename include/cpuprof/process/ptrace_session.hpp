@@ -31,8 +31,8 @@ void release_thread(const StoppedThread& thread) noexcept;
 
 /// The one-line EPERM message: names ptrace and CAP_SYS_PTRACE, Yama when `yama_scope` > 0 and
 /// we are not root, and the other tracer when `tracer` is non-zero.
-[[nodiscard]] std::string ptrace_permission_message(Pid pid, Tid tid, int yama_scope, bool is_root,
-                                                    Pid tracer);
+[[nodiscard]] std::string
+ptrace_permission_message(Pid pid, Tid tid, int yama_scope, bool is_root, Pid tracer);
 
 /// Holds a set of threads of one process in ptrace stops for its lifetime; the destructor detaches
 /// them and the target carries on. Because the threads are seized (not PTRACE_ATTACHed), the kernel
@@ -66,7 +66,8 @@ class PtraceSession {
 /// The single-thread form of PtraceSession: no allocation, for stopping threads one at a time.
 class ThreadStop {
   public:
-    ThreadStop(Pid pid, Tid tid) : thread_(stop_thread(pid, tid)) {}
+    ThreadStop(Pid pid, Tid tid)
+        : thread_(stop_thread(pid, tid)) {}
     ~ThreadStop() {
         if (thread_) {
             release_thread(*thread_);

@@ -26,6 +26,7 @@ struct SamplingStats {
     std::uint64_t lost_ticks = 0;    ///< skipped because the sampler fell more than a tick behind
     std::uint64_t thread_samples = 0;///< stacks recorded (one per sampled thread per tick)
     std::uint64_t idle_skipped = 0;  ///< thread samples left out because the thread was idle
+    std::uint64_t gil_samples = 0;   ///< thread samples taken while the thread held the GIL
     std::uint64_t failed = 0;        ///< thread samples lost to a failed remote read
     std::uint64_t torn = 0;          ///< thread samples dropped because validation saw a torn read
     std::uint64_t unmerged = 0;      ///< native samples kept with an <unmerged> marker

@@ -29,6 +29,12 @@ class CodeCache {
 
     [[nodiscard]] std::size_t size() const noexcept { return infos_.size(); }
 
+    /// Starts a new validation epoch: within one epoch each cached code object is checked
+    /// against the target once, later lookups trust it. A frame keeps its code object alive,
+    /// so an address can only be reused by another code object after every frame of the old
+    /// one is gone; the epoch (the thread-refresh period) bounds how long such reuse can hide.
+    void next_epoch() noexcept { ++epoch_; }
+
   private:
     struct Fingerprint {
         RemoteAddr type = 0, name = 0, qualname = 0, filename = 0, line_table = 0;
@@ -38,6 +44,7 @@ class CodeCache {
     struct Entry {
         Fingerprint fingerprint;
         const CodeInfo* info;
+        std::uint64_t validated_epoch;
     };
     [[nodiscard]] std::optional<Fingerprint> read_fingerprint(RemoteAddr address);
     [[nodiscard]] const CodeInfo* decode(const Fingerprint& fingerprint);
@@ -48,6 +55,7 @@ class CodeCache {
     std::vector<std::byte> header_;
     std::deque<CodeInfo> infos_;
     std::unordered_map<RemoteAddr, Entry> entries_;
+    std::uint64_t epoch_ = 0;
 };
 
 } // namespace cpuprof::python

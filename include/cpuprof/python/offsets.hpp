@@ -1,14 +1,11 @@
 #pragma once
 
+#include "cpuprof/python/object_offsets.hpp" // Offset, kAbsent, the object layouts
 #include "cpuprof/python/version.hpp"
 
 #include <cstdint>
 
 namespace cpuprof::python {
-
-/// A field offset in bytes; kAbsent when the version has no such field.
-using Offset = std::int32_t;
-inline constexpr Offset kAbsent = -1;
 
 /// How a thread's Python frames are reached and what they are.
 enum class FrameModel : std::uint8_t {
@@ -120,6 +117,12 @@ struct PyOffsets {
     CodeOffsets code;
     ObjectOffsets object;
     UnicodeOffsets unicode;
+    InstanceDictModel instance_dict = InstanceDictModel::DictOffset;
+    DictOffsets dict;
+    TypeOffsets type;
+    InstanceOffsets instance;
+    LongOffsets long_int;
+    ModuleOffsets module;
 };
 
 /// The static table for a minor version, or nullptr when there is none (3.8–3.13 are known).

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cpuprof/process/block_cache.hpp"
 #include "cpuprof/process/remote_memory.hpp"
 #include "cpuprof/python/code_cache.hpp"
 #include "cpuprof/python/frame_walker.hpp"
@@ -36,6 +37,7 @@ class StackReader {
 
   private:
     const process::RemoteMemory& memory_;
+    process::BlockCache blocks_; ///< frames and code objects are read through it, per sample
     std::unique_ptr<Interpreter> interpreter_; // stable address: the members below refer to it
     RemoteAddr interp_ = 0;
     ThreadStateReader states_;

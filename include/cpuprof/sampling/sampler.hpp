@@ -52,6 +52,8 @@ class Sampler {
     [[nodiscard]] const SamplerProgress& progress() const noexcept { return progress_; }
     /// Held while a tick updates the profile; readers of a live profile take it too.
     [[nodiscard]] std::mutex& profile_mutex() noexcept { return mutex_; }
+    /// Keeps or drops idle threads from the next tick on (the live view's `i` key).
+    void set_idle(bool idle) noexcept { idle_.store(idle, std::memory_order_relaxed); }
 
   private:
     struct PendingStack {
@@ -59,7 +61,13 @@ class Sampler {
         Tid tid;
         bool holds_gil;
     };
+    struct Selected {
+        const python::ThreadState* state;
+        bool holds_gil;
+    };
     void sample_tick(std::uint32_t tick_index);
+    void select_threads(RemoteAddr gil);
+    void read_selected(std::uint32_t tick_index);
     void record_stack(const python::ThreadStack& stack, std::uint32_t tick_index);
     profile::FrameId frame_id(const python::PyFrame& frame);
     void refresh_threads();
@@ -70,6 +78,7 @@ class Sampler {
     profile::Profile& profile_;
     SamplerProgress progress_;
     std::mutex mutex_;
+    std::atomic<bool> idle_;
 
     std::unique_ptr<PerfCounterSource> instructions_;
     std::unique_ptr<PerfCounterSource> cpu_clock_;
@@ -81,8 +90,12 @@ class Sampler {
     python::ThreadStack stack_;
     std::vector<profile::FrameId> frame_ids_;
     std::vector<PendingStack> tick_stacks_;
+    std::vector<Selected> selected_;
+    std::vector<Tid> pause_tids_;
+    std::size_t tick_failures_ = 0;
     std::int64_t next_refresh_ns_ = 0;
     bool interpreter_gone_ = false;
+    bool warned_behind_ = false;
 
     struct FrameKey {
         const python::CodeInfo* code;

@@ -14,6 +14,7 @@ struct ThreadSnapshot {
     Tid tid = 0;
     std::uint64_t thread_id = 0;
     std::string os_name;
+    std::string python_name; ///< threading.Thread name; empty when the thread has none we can read
     bool on_cpu = false;
     bool holds_gil = false;
     python::ReadStatus status = python::ReadStatus::Ok;

@@ -219,11 +219,11 @@ std::optional<DwarfTypes::Member> DwarfTypes::member(std::string_view type,
         Dwarf_Die type_die;
         Dwarf_Word size = 0;
         if (dwarf_attr(&member, DW_AT_type, &attr) == nullptr ||
-            dwarf_formref_die(&attr, &type_die) == nullptr ||
-            dwarf_aggregate_size(&type_die, &size) != 0) {
+            dwarf_formref_die(&attr, &type_die) == nullptr) {
             return std::nullopt;
         }
-        result.size = size;
+        // A flexible array member (dk_indices[]) has no size; it counts as 0 bytes.
+        result.size = dwarf_aggregate_size(&type_die, &size) == 0 ? size : 0;
         if (!path.empty() && !handle_->resolve(type_die, current)) {
             return std::nullopt;
         }

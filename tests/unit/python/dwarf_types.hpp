@@ -23,7 +23,7 @@ class DwarfTypes {
 
     struct Member {
         std::uint64_t offset = 0; ///< from the start of the outermost struct
-        std::uint64_t size = 0;   ///< byte size of the member's type
+        std::uint64_t size = 0;   ///< byte size of the member's type (0 if unsized)
     };
 
     /// sizeof a struct named by its typedef ("PyThreadState") or tag ("struct _ts" or "_ts").

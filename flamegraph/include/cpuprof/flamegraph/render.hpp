@@ -20,10 +20,10 @@ struct Options {
     std::string count_name = "samples";
     CostMetric cost = CostMetric::None;
     bool show_rss = false;
-    int width = 1200;        ///< px
-    int frame_height = 16;   ///< px
-    int font_size = 12;      ///< px
-    double min_width = 0.1;  ///< px: narrower boxes (and everything above them) are left out
+    int width = 1200;       ///< px
+    int frame_height = 16;  ///< px
+    int font_size = 12;     ///< px
+    double min_width = 0.1; ///< px: narrower boxes (and everything above them) are left out
 };
 
 /// Writes `tree` as one self-contained interactive SVG: root at the bottom, boxes sized by

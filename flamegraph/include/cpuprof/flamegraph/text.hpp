@@ -17,9 +17,8 @@ namespace cpuprof::flamegraph {
 
 /// `utf8` unchanged when it fits in `columns`, otherwise its longest prefix that fits together
 /// with `ellipsis`, never splitting a character. Empty when not even the ellipsis fits.
-[[nodiscard]] std::string fit_to_width(std::string_view utf8,
-                                       std::size_t columns,
-                                       std::string_view ellipsis = "..");
+[[nodiscard]] std::string
+fit_to_width(std::string_view utf8, std::size_t columns, std::string_view ellipsis = "..");
 
 /// `utf8` padded with spaces on the right to `columns` (unchanged when already wider).
 [[nodiscard]] std::string pad_right(std::string_view utf8, std::size_t columns);

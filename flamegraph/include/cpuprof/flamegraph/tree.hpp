@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,14 +35,17 @@ struct NodeMetrics {
 };
 
 using NodeId = std::uint32_t;
+using LabelId = std::uint32_t;
+inline constexpr NodeId kNoNode = std::numeric_limits<NodeId>::max();
 
 struct Node {
-    std::string label;
+    LabelId label = 0; ///< Tree::label() has the text
     NodeKind kind = NodeKind::Other;
-    NodeId parent = 0;
     std::uint32_t depth = 0; ///< 0 for the root
-    NodeMetrics total;       ///< inclusive of every descendant
-    std::vector<NodeId> children;
+    NodeId parent = kNoNode;
+    NodeId first_child = kNoNode;
+    NodeId next_sibling = kNoNode;
+    NodeMetrics total; ///< inclusive of every descendant
 };
 
 /// One frame of a stack handed to Tree::add.
@@ -50,6 +55,8 @@ struct StackFrame {
 };
 
 /// Stacks merged by common prefix: the shape a flamegraph draws. Node 0 is the root ("all").
+/// Labels are stored once however many nodes carry them: a large profile has millions of nodes
+/// but only thousands of distinct frames.
 class Tree {
   public:
     static constexpr NodeId kRoot = 0;
@@ -60,6 +67,7 @@ class Tree {
     void add(std::span<const StackFrame> frames, const NodeMetrics& metrics);
 
     [[nodiscard]] const Node& node(NodeId id) const { return nodes_[id]; }
+    [[nodiscard]] const std::string& label(NodeId id) const { return labels_[nodes_[id].label]; }
     [[nodiscard]] std::size_t size() const noexcept { return nodes_.size(); }
     [[nodiscard]] const NodeMetrics& total() const { return nodes_[kRoot].total; }
     /// Samples of `id` not accounted for by any child.
@@ -68,12 +76,18 @@ class Tree {
     [[nodiscard]] std::vector<NodeId> sorted_children(NodeId id) const;
 
   private:
+    LabelId intern(std::string_view label);
     NodeId child(NodeId parent, const StackFrame& frame);
+    [[nodiscard]] std::size_t slot_of(std::uint64_t key) const;
+    void grow_index();
 
     std::vector<Node> nodes_;
-    /// (parent id, label) -> child id, keyed by the parent id's bytes followed by the label.
-    std::unordered_map<std::string, NodeId> index_;
-    std::string key_; ///< reused to build lookups without allocating
+    std::deque<std::string> labels_; ///< a deque: label_index_ holds views into it
+    std::unordered_map<std::string_view, LabelId> label_index_;
+    /// (parent << 32 | label) -> child, open addressing with linear probing: one cache miss per
+    /// frame where a node-based map made trees of millions of nodes take seconds to build.
+    std::vector<std::uint64_t> slot_keys_;
+    std::vector<NodeId> slot_nodes_;
 };
 
 } // namespace cpuprof::flamegraph

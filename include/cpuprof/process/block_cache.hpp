@@ -1,0 +1,43 @@
+#pragma once
+
+#include "cpuprof/process/remote_memory.hpp"
+
+#include <array>
+#include <cstddef>
+#include <vector>
+
+namespace cpuprof::process {
+
+/// A read-through cache of aligned blocks of another RemoteMemory, valid until clear(). The
+/// frames of one stack sit close together (3.11+ keeps them in one data-stack chunk), so reading
+/// whole blocks turns one system call per frame into one per block, and gives one consistent
+/// snapshot of each block. A block that cannot be read whole (it ends in an unmapped page) is
+/// not cached: such reads go straight through.
+class BlockCache final : public RemoteMemory {
+  public:
+    static constexpr std::size_t kBlockSize = 4096;
+    static constexpr std::size_t kBlocks = 16;
+
+    explicit BlockCache(const RemoteMemory& inner) : inner_(inner) {}
+
+    /// Forgets every block: call before reading a new sample.
+    void clear() noexcept { used_ = 0; }
+
+    [[nodiscard]] int read(RemoteAddr address, void* destination,
+                           std::size_t length) const noexcept override;
+    [[nodiscard]] Pid pid() const noexcept override { return inner_.pid(); }
+
+  private:
+    struct Block {
+        RemoteAddr base = 0;
+        std::array<std::byte, kBlockSize> data;
+    };
+    const Block* block_for(RemoteAddr base) const noexcept;
+
+    const RemoteMemory& inner_;
+    mutable std::array<Block, kBlocks> blocks_{};
+    mutable std::size_t used_ = 0;
+    mutable std::size_t next_victim_ = 0;
+};
+
+} // namespace cpuprof::process
