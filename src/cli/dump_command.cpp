@@ -31,6 +31,19 @@ const char* status_text(python::ReadStatus status) {
     return "?";
 }
 
+const char* kind_text(profile::FrameKind kind) {
+    switch (kind) {
+    case profile::FrameKind::Python:
+        return "python";
+    case profile::FrameKind::Native:
+        return "native";
+    case profile::FrameKind::Thread:
+    case profile::FrameKind::Marker:
+        break;
+    }
+    return "marker";
+}
+
 void print_text(const sampling::Target& target, const std::vector<sampling::ThreadSnapshot>& threads) {
     const auto& interp = target.interpreter();
     fmt::print("Process {}: {}\n", target.pid(), join(process::command_line(target.pid())));
@@ -46,7 +59,7 @@ void print_text(const sampling::Target& target, const std::vector<sampling::Thre
             fmt::print("    <{}>\n", status_text(t.status));
         }
         for (const auto& f : t.frames) {
-            fmt::print("    {} ({}:{})\n", f.name, f.file, f.line);
+            fmt::print("    {}\n", f.label());
         }
         if (t.truncated) {
             fmt::print("    <more frames not shown: deeper than {}>\n", python::kMaxDepth);
@@ -78,7 +91,10 @@ void print_json(const sampling::Target& target,
         thread["truncated"] = t.truncated;
         auto& frames = thread["frames"] = nlohmann::ordered_json::array();
         for (const auto& f : t.frames) {
-            frames.push_back({{"function", f.name}, {"file", f.file}, {"line", f.line}});
+            frames.push_back({{"function", f.name},
+                              {"file", f.file},
+                              {"line", f.line},
+                              {"kind", kind_text(f.kind)}});
         }
         list.push_back(std::move(thread));
     }
@@ -90,7 +106,9 @@ void print_json(const sampling::Target& target,
 
 int run_dump(const DumpOptions& options) {
     auto target = sampling::Target::attach(options.target.pid);
-    auto threads = sampling::snapshot_threads(*target);
+    auto threads = options.native || options.native_all
+                       ? sampling::snapshot_threads_native(*target, options.native_all)
+                       : sampling::snapshot_threads(*target);
     if (options.json) {
         print_json(*target, threads);
     } else {

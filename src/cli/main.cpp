@@ -66,12 +66,12 @@ int run(int argc, char** argv) {
     app.add_flag("-v,--verbose", verbose, "More diagnostics on stderr (repeat for more)");
 
     RawTarget record_target;
-    std::string rate = "1000";
+    std::string rate;
     std::string duration;
     RecordOptions record;
     auto* rec = app.add_subcommand("record", "Sample a process and write a profile");
     add_target(*rec, record_target, true);
-    rec->add_option("-r,--rate", rate, "Samples per second (default 1000)");
+    rec->add_option("-r,--rate", rate, "Samples per second (default 1000; 200 with --native)");
     rec->add_option("-d,--duration", duration, "Seconds to record (default: until Ctrl-C or exit)");
     rec->add_option("-o,--output", record.output, "Output file, or - for stdout");
     rec->add_option("-f,--format", record.format,
@@ -126,7 +126,13 @@ int run(int argc, char** argv) {
             throw UsageError("record: --blocking and --nonblocking contradict each other: pick one");
         }
         record.target = resolve_target(record_target, "record");
-        record.rate_hz = parse_rate(rate);
+        if (record.native && !record.blocking && nonblocking) {
+            throw UsageError("record: --native pauses each sampled thread to unwind it and cannot "
+                             "be combined with --nonblocking");
+        }
+        record.rate_hz = !rate.empty() ? parse_rate(rate)
+                         : (record.native || record.native_all) ? 200.0
+                                                                : 1000.0;
         if (!duration.empty()) {
             record.duration_s = parse_duration(duration);
         }

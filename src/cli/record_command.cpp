@@ -22,6 +22,8 @@ sampling::SamplerConfig sampler_config(const RecordOptions& o) {
     config.per_thread = o.threads;
     config.function_only = o.function;
     config.blocking = o.blocking;
+    config.native = o.native || o.native_all;
+    config.native_all = o.native_all;
     return config;
 }
 

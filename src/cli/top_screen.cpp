@@ -97,8 +97,10 @@ void TopScreen::draw(const output::TopModel& model, const std::string& status) {
         }
     }
 
-    // The last line documents the keys; the table fills what is between.
-    const int last_row = height - 2;
+    // The last line documents the keys, the one above shows the latest diagnostic if any; the
+    // table fills what is between.
+    const std::string log_line = logs_.latest();
+    const int last_row = height - (log_line.empty() ? 2 : 3);
     y = kTableTop;
     if (model.rows().empty() && y <= last_row) {
         put_line(y, width, "(no samples yet: waiting for the target's Python threads to run)",
@@ -112,6 +114,9 @@ void TopScreen::draw(const output::TopModel& model, const std::string& status) {
                  output::top_line(columns, output::top_cells(model, row, columns),
                                   static_cast<std::size_t>(width)),
                  A_NORMAL);
+    }
+    if (!log_line.empty() && height - 2 > kTableTop) {
+        put_line(height - 2, width, log_line, A_BOLD);
     }
     if (height > kTableTop) {
         // One column short of the corner: writing the bottom-right cell would scroll the screen.

@@ -92,10 +92,17 @@ std::optional<StoppedThread> stop_thread(Pid pid, Tid tid) {
         }
         throw_seize_error(pid, tid, err);
     }
+    return interrupt_seized_thread(tid);
+}
+
+std::optional<StoppedThread> interrupt_seized_thread(Tid tid) {
     if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
         // ESRCH: the thread is already past the point where it can stop (it is exiting).
         return std::nullopt;
     }
+    // The first stop reported is the one to use: our interrupt, a group-stop, or a signal the
+    // thread dequeued after the seize and before the interrupt (then the interrupt is dropped
+    // on detach and that signal is handed back).
     for (;;) {
         int status = 0;
         const pid_t got = ::waitpid(tid, &status, __WALL);

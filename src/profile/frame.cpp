@@ -31,7 +31,8 @@ std::string Frame::label() const {
         }
         return sanitized(fmt::format("{} ({})", name, file));
     case FrameKind::Native:
-        if (file.empty()) {
+        // An address without a symbol is already named after its library ("libz.so.1+0x1f2").
+        if (file.empty() || name.starts_with(basename_of(file) + "+0x")) {
             return sanitized(name);
         }
         return sanitized(fmt::format("{} ({})", name, basename_of(file)));

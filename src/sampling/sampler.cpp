@@ -31,6 +31,12 @@ Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile
         cpu_clock_ = std::make_unique<PerfCounterSource>(Event::TaskClock);
         cpu_deltas_.emplace(*cpu_clock_);
     }
+    if (config_.native) {
+        mixed_ = std::make_unique<MixedStackReader>(target.pid(), config_.native_all);
+        unmerged_frame_ = profile_.frames.intern(
+            {"<unmerged native stack>", "", 0, profile::FrameKind::Marker});
+    }
+    profile_.native = config_.native;
     profile_.rate_hz = config_.rate_hz;
     profile_.idle_included = config_.idle;
     profile_.gil_only = config_.gil_only;
@@ -131,6 +137,9 @@ void Sampler::refresh_threads() {
 
 void Sampler::select_threads(RemoteAddr gil) {
     auto& stats = profile_.stats;
+    // set_idle() may change it between ticks (the live view's `i` key).
+    const bool idle = idle_.load(std::memory_order_relaxed);
+    profile_.idle_included = idle;
     selected_.clear();
     for (const auto& state : target_.reader().threads()) {
         const Tid tid = state.native_id;
@@ -138,7 +147,7 @@ void Sampler::select_threads(RemoteAddr gil) {
         if (config_.gil_only && !holds_gil) {
             continue;
         }
-        if (!config_.idle && tid != 0) {
+        if (!idle && tid != 0) {
             auto stat = target_.thread_stats().read(tid);
             if (!stat) {
                 ++tick_failures_;
@@ -157,7 +166,7 @@ void Sampler::read_selected(std::uint32_t tick_index) {
     auto& stats = profile_.stats;
     auto& reader = target_.reader();
     for (const auto& pick : selected_) {
-        reader.read_stack(*pick.state, stack_, !config_.blocking);
+        reader.read_stack(*pick.state, stack_, !(config_.blocking || config_.native));
         if (stack_.status == python::ReadStatus::Failed) {
             stats.failed++;
             ++tick_failures_;
@@ -171,7 +180,11 @@ void Sampler::read_selected(std::uint32_t tick_index) {
             continue; // a thread with no Python code running (starting, or in C only)
         }
         stack_.holds_gil = pick.holds_gil;
-        record_stack(stack_, tick_index);
+        if (mixed_ && stack_.tid != 0) {
+            record_mixed(stack_, tick_index);
+        } else {
+            record_stack(stack_, tick_index);
+        }
     }
 }
 
@@ -183,7 +196,7 @@ void Sampler::sample_tick(std::uint32_t tick_index) {
 
     std::lock_guard lock(mutex_);
     select_threads(gil);
-    if (config_.blocking && !selected_.empty()) {
+    if ((config_.blocking || config_.native) && !selected_.empty()) {
         // Hold the sampled threads still while their stacks are read; released on scope exit,
         // and by the kernel should cpuprof die in between (the threads are seized).
         pause_tids_.clear();
@@ -214,7 +227,42 @@ void Sampler::record_stack(const python::ThreadStack& stack, std::uint32_t tick_
     for (auto it = stack.frames.rbegin(); it != stack.frames.rend(); ++it) {
         frame_ids_.push_back(frame_id(*it));
     }
-    const Tid tid = stack.tid;
+    commit_stack(stack.tid, stack.holds_gil, tick_index);
+}
+
+void Sampler::record_mixed(const python::ThreadStack& stack, std::uint32_t tick_index) {
+    if (!mixed_->read(stack.tid, stack, mixed_frames_)) {
+        profile_.stats.unmerged++;
+    }
+    frame_ids_.clear();
+    for (auto it = mixed_frames_.rbegin(); it != mixed_frames_.rend(); ++it) {
+        switch (it->kind) {
+        case MixedFrame::Kind::Python:
+            frame_ids_.push_back(frame_id(*it->python));
+            break;
+        case MixedFrame::Kind::Native:
+            frame_ids_.push_back(native_frame_id(*it));
+            break;
+        case MixedFrame::Kind::Unmerged:
+            frame_ids_.push_back(unmerged_frame_);
+            break;
+        }
+    }
+    commit_stack(stack.tid, stack.holds_gil, tick_index);
+}
+
+profile::FrameId Sampler::native_frame_id(const MixedFrame& frame) {
+    auto it = native_frames_.find(frame.pc);
+    if (it != native_frames_.end()) {
+        return it->second;
+    }
+    const auto id = profile_.frames.intern(
+        {frame.native->name, frame.native->module, 0, profile::FrameKind::Native});
+    native_frames_.emplace(frame.pc, id);
+    return id;
+}
+
+void Sampler::commit_stack(Tid tid, bool holds_gil, std::uint32_t tick_index) {
     const profile::StackId id = profile_.stacks.intern(tid, frame_ids_);
     profile::StackMetrics metrics;
     metrics.samples = 1;
@@ -228,7 +276,7 @@ void Sampler::record_stack(const python::ThreadStack& stack, std::uint32_t tick_
     }
     profile_.stacks.add(id, metrics);
     profile_.stats.thread_samples++;
-    profile_.stats.gil_samples += stack.holds_gil ? 1 : 0;
+    profile_.stats.gil_samples += holds_gil ? 1 : 0;
     auto& info = profile_.threads[tid];
     if (info.tid == 0 && tid != 0) {
         info.tid = tid;
@@ -238,7 +286,7 @@ void Sampler::record_stack(const python::ThreadStack& stack, std::uint32_t tick_
     if (config_.timeline) {
         profile_.timeline.push_back({tick_index, id});
     }
-    tick_stacks_.push_back({id, tid, stack.holds_gil});
+    tick_stacks_.push_back({id, tid, holds_gil});
 }
 
 profile::FrameId Sampler::frame_id(const python::PyFrame& frame) {

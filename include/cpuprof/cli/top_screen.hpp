@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cpuprof/cli/log_capture.hpp"
 #include "cpuprof/output/top_model.hpp"
 
 #include <optional>
@@ -11,7 +12,8 @@ struct screen;
 namespace cpuprof::cli {
 
 /// The full-screen live view on stdout's terminal (ncursesw): draws the model, reads keys without
-/// blocking, follows the terminal's size and gives the terminal back as it found it.
+/// blocking, follows the terminal's size and gives the terminal back as it found it. While it is
+/// up, diagnostics are shown on its second-last line instead of being written under it.
 class TopScreen {
   public:
     /// Takes over the terminal. Throws Error when it cannot be driven (e.g. unknown TERM).
@@ -28,6 +30,7 @@ class TopScreen {
     void draw(const output::TopModel& model, const std::string& status);
 
   private:
+    LogCapture logs_; // destroyed after the terminal is given back, so its replay is readable
     struct screen* screen_;
 };
 

@@ -20,6 +20,10 @@ struct StoppedThread {
 /// tracer) or TargetError. The caller must call `release_thread` from the same OS thread.
 [[nodiscard]] std::optional<StoppedThread> stop_thread(Pid pid, Tid tid);
 
+/// The second half of `stop_thread`, for a thread the calling OS thread has already seized:
+/// PTRACE_INTERRUPT, then wait for its first stop. Returns nullopt when the thread exited.
+[[nodiscard]] std::optional<StoppedThread> interrupt_seized_thread(Tid tid);
+
 /// Detaches a thread stopped by `stop_thread`, re-injecting its pending signal. Never throws: a
 /// thread that died meanwhile is simply gone.
 void release_thread(const StoppedThread& thread) noexcept;

@@ -3,6 +3,7 @@
 #include "cpuprof/profile/profile.hpp"
 #include "cpuprof/python/thread_stack.hpp"
 #include "cpuprof/sampling/counters.hpp"
+#include "cpuprof/sampling/mixed_stack.hpp"
 #include "cpuprof/sampling/rss.hpp"
 #include "cpuprof/sampling/target.hpp"
 
@@ -23,6 +24,8 @@ struct SamplerConfig {
     bool per_thread = false;    ///< outputs split stacks per thread
     bool function_only = false; ///< no line numbers
     bool blocking = false;      ///< pause the target's threads during each read
+    bool native = false;        ///< merge native frames (implies pausing the sampled threads)
+    bool native_all = false;    ///< with native: keep the interpreter's own frames
     bool timeline = true;       ///< keep (tick, stack) pairs for time-ordered formats
     std::int64_t thread_refresh_ns = 100'000'000;
 };
@@ -69,7 +72,10 @@ class Sampler {
     void select_threads(RemoteAddr gil);
     void read_selected(std::uint32_t tick_index);
     void record_stack(const python::ThreadStack& stack, std::uint32_t tick_index);
+    void record_mixed(const python::ThreadStack& stack, std::uint32_t tick_index);
+    void commit_stack(Tid tid, bool holds_gil, std::uint32_t tick_index);
     profile::FrameId frame_id(const python::PyFrame& frame);
+    profile::FrameId native_frame_id(const MixedFrame& frame);
     void refresh_threads();
     void charge_rss(std::int64_t delta);
 
@@ -108,6 +114,10 @@ class Sampler {
         }
     };
     std::unordered_map<FrameKey, profile::FrameId, FrameKeyHash> frame_cache_;
+    std::unique_ptr<MixedStackReader> mixed_;
+    std::vector<MixedFrame> mixed_frames_;
+    std::unordered_map<RemoteAddr, profile::FrameId> native_frames_;
+    profile::FrameId unmerged_frame_ = 0;
 };
 
 } // namespace cpuprof::sampling

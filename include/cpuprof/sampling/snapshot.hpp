@@ -26,6 +26,12 @@ struct ThreadSnapshot {
 /// stack move is retried up to `attempts` times. The main thread comes first.
 [[nodiscard]] std::vector<ThreadSnapshot> snapshot_threads(Target& target, int attempts = 20);
 
+/// Like snapshot_threads, but each thread is held in a ptrace stop while its Python stack is read
+/// and its native stack unwound; the two are merged (interpreter frames folded away unless
+/// `keep_internal`). Threads are released before this returns.
+[[nodiscard]] std::vector<ThreadSnapshot> snapshot_threads_native(Target& target,
+                                                                  bool keep_internal);
+
 /// Converts a Python frame to the reported form.
 [[nodiscard]] profile::Frame to_frame(const python::PyFrame& frame, bool with_line = true);
 

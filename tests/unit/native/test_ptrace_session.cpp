@@ -104,6 +104,28 @@ TEST_CASE("signals arriving while a thread is being stopped are delivered, never
     SUCCEED();
 }
 
+TEST_CASE("a signal the stop intercepts is re-injected on detach", "[native][ptrace]") {
+    ChildProcess child = start_spinner({"busy"});
+    const Pid pid = child.pid();
+    // stop_thread's window between PTRACE_SEIZE and PTRACE_INTERRUPT, held open: SIGUSR1 is
+    // dequeued by the seized thread, which stops in a signal-delivery-stop for it.
+    REQUIRE(::ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) == 0);
+    REQUIRE(::kill(pid, SIGUSR1) == 0);
+    REQUIRE(wait_for_state(pid, pid, [](char s) { return s == 't'; }) == 't');
+    const auto stopped = interrupt_seized_thread(pid);
+    REQUIRE(stopped.has_value());
+    CHECK(stopped->pending_signal == SIGUSR1);
+
+    SECTION("handing it back runs the handler") {
+        release_thread(*stopped);
+        CHECK(child.wait_for('U', 5s));
+    }
+    SECTION("without it the signal would be lost") {
+        release_thread(StoppedThread{pid, 0});
+        CHECK_FALSE(child.wait_for('U', 100ms));
+    }
+}
+
 TEST_CASE("a group-stopped target stays stopped after the session", "[native][ptrace]") {
     ChildProcess child = start_spinner({"busy"});
     const Pid pid = child.pid();

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""cpuprof's benchmark: what profiling costs the target and what it costs cpuprof.
+
+Prints a table and writes every figure as JSON (tools/bench/results.json or --json PATH):
+- slowdown of a fixed amount of pure-Python work ~30 frames deep (bench_target.py), single- and
+  multi-threaded, with cpuprof attached at 100 Hz, 1 kHz, 10 kHz, --blocking and --native, each a
+  median of several runs against the same work without cpuprof;
+- cpuprof's CPU time per sample (whole process from wait4, and the sampling thread alone), the
+  sample yield (samples / expected ticks) and the time from starting cpuprof to its first sample;
+- cpuprof's RSS over a long recording of a target with 10k unique call paths (many_stacks.py);
+- the time to write each output format for a profile of 100k unique stacks (output_bench).
+Run by hand or by `make bench`; it takes minutes and wants an otherwise idle machine.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+import bench_report
+from bench_runs import RunError, run_many_stacks, run_work
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_PYTHON = "/root/.pyenv/versions/3.12.1/bin/python3.12"
+CONFIGS = [
+    {"name": "without cpuprof", "rate": None, "flags": []},
+    {"name": "100 Hz", "rate": 100, "flags": []},
+    {"name": "1 kHz", "rate": 1000, "flags": []},
+    {"name": "10 kHz", "rate": 10000, "flags": []},
+    {"name": "1 kHz --blocking", "rate": 1000, "flags": ["--blocking"]},
+    {"name": "200 Hz --native", "rate": 200, "flags": ["--native"]},
+]
+SECTIONS = ("slowdown", "rss", "output")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--cpuprof", help="the cpuprof executable (default: cpuprof on PATH)")
+    parser.add_argument("--output-bench",
+                        help="the output_bench executable (default: beside the build's cpuprof)")
+    parser.add_argument("--python", default=DEFAULT_PYTHON, help="the target's interpreter")
+    parser.add_argument("--runs", type=int, help="runs per configuration (default 5, --quick 3)")
+    parser.add_argument("--quick", action="store_true", help="3 runs per configuration")
+    parser.add_argument("--units", type=int, default=1000,
+                        help="work units of bench_target.py (default 1000: 2-3 s alone)")
+    parser.add_argument("--threads", type=int, default=4, help="threads of the multi-threaded work")
+    parser.add_argument("--rss-seconds", type=float, help="length of the RSS recording (default 60)")
+    parser.add_argument("--long", action="store_true", help="a 600 s RSS recording")
+    parser.add_argument("--branch", type=int, default=10,
+                        help="many_stacks.py branching: BRANCH**4 call paths (default 10: 10k)")
+    parser.add_argument("--stacks", type=int, default=100_000,
+                        help="unique stacks in the output benchmark's profile (default 100000)")
+    parser.add_argument("--only", action="append", choices=SECTIONS,
+                        help="run only this part (repeatable)")
+    parser.add_argument("--json", default=os.path.join(HERE, "results.json"),
+                        help="where to write the figures (default tools/bench/results.json)")
+    args = parser.parse_args()
+    args.runs = args.runs or (3 if args.quick else 5)
+    args.rss_seconds = args.rss_seconds or (600 if args.long else 60)
+    args.cpuprof = args.cpuprof or shutil.which("cpuprof")
+    if not args.cpuprof or not os.access(args.cpuprof, os.X_OK):
+        parser.error("cpuprof not found: build it and give --cpuprof BUILD/src/cli/cpuprof")
+    if not os.access(args.python, os.X_OK):
+        parser.error(f"{args.python} is not an interpreter here: give --python PATH")
+    if args.output_bench is None:
+        build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(args.cpuprof))))
+        args.output_bench = os.path.join(build, "tools", "bench", "output_bench")
+    return args
+
+
+def command_output(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"unknown ({e})"
+
+
+def machine_info(args):
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "kernel": platform.release(),
+        "target_python": command_output([args.python, "-c",
+                                         "import platform; print(platform.python_version())"]),
+        "target_python_path": args.python,
+        "driver_python": platform.python_version(),
+        "cpuprof": command_output([args.cpuprof, "--version"]),
+        "loadavg_start": round(os.getloadavg()[0], 2),
+    }
+
+
+def median_of(runs, key):
+    values = [run[key] for run in runs if run.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(runs, errors, baseline_s):
+    if not runs:
+        return {"available": False, "error": errors[0] if errors else "no run"}
+    work_s = median_of(runs, "work_s")
+    summary = {"available": True, "runs": len(runs), "errors": errors, "work_s": work_s}
+    if baseline_s and "cpu_s" in runs[0]:
+        summary["slowdown_pct"] = (work_s / baseline_s - 1) * 100
+    for key in ("cpu_per_sample_us", "sampler_cpu_per_sample_us", "yield", "tick_yield",
+                "first_sample_ms", "unique_stacks"):
+        summary[key] = median_of(runs, key)
+    for key in ("lost_ticks", "late_ticks", "failed", "torn"):
+        values = [run["stats"][key] for run in runs if "stats" in run]
+        summary[key] = statistics.median(values) if values else None
+    if "native" in runs[0]:
+        summary["native_frames"] = all(run["native"] for run in runs)
+    return summary
+
+
+def bench_slowdown(args, settings, tmp):
+    """Every configuration once per round, rounds repeated: drift in the machine's load then
+    touches every configuration alike instead of whichever happened to run last."""
+    workloads = {"single": 1, "multi": args.threads}
+    results = {}
+    for workload, threads in workloads.items():
+        runs = {c["name"]: [] for c in CONFIGS}
+        errors = {c["name"]: [] for c in CONFIGS}
+        for round_index in range(args.runs):
+            for config in CONFIGS:
+                print(f"  {workload}-threaded, run {round_index + 1}/{args.runs}: "
+                      f"{config['name']}", file=sys.stderr, flush=True)
+                try:
+                    run = run_work(settings, config, threads, tmp)
+                except RunError as e:
+                    errors[config["name"]].append(str(e))
+                    continue
+                if config["flags"] == ["--native"] and not run["native"]:
+                    errors[config["name"]].append("cpuprof record --native produced no native "
+                                                  "frames")
+                    continue
+                runs[config["name"]].append(run)
+        baseline = median_of(runs[CONFIGS[0]["name"]], "work_s")
+        results[workload] = {
+            "threads": threads,
+            "configs": {name: {"summary": summarize(runs[name], errors[name], baseline),
+                               "runs": runs[name]} for name in runs},
+        }
+    return results
+
+
+def bench_output(args):
+    if not os.access(args.output_bench, os.X_OK):
+        return {"available": False, "error": f"{args.output_bench} not built"}
+    cmd = [args.output_bench, "--json", "--stacks", str(args.stacks), "--repeat", "3"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"available": False, "error": done.stderr.strip() or f"exit {done.returncode}"}
+    return {"available": True, **json.loads(done.stdout)}
+
+
+def main():
+    args = parse_args()
+    sections = args.only or list(SECTIONS)
+    settings = {"cpuprof": args.cpuprof, "python": args.python, "units": args.units,
+                "rss_seconds": args.rss_seconds, "branch": args.branch}
+    results = {"machine": machine_info(args),
+               "settings": {**settings, "runs": args.runs, "threads": args.threads,
+                            "stacks": args.stacks}}
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="cpuprof-bench-") as tmp:
+        if "slowdown" in sections:
+            print("slowdown, CPU per sample, yield, first sample:", file=sys.stderr)
+            results["slowdown"] = bench_slowdown(args, settings, tmp)
+            failed |= any(not c["summary"]["available"] and "--native" not in name
+                          for w in results["slowdown"].values()
+                          for name, c in w["configs"].items())
+        if "rss" in sections:
+            print(f"RSS: {args.rss_seconds:.0f} s at 1 kHz on {args.branch ** 4} call paths",
+                  file=sys.stderr, flush=True)
+            try:
+                results["rss"] = {"available": True, **run_many_stacks(settings, tmp)}
+            except RunError as e:
+                results["rss"] = {"available": False, "error": str(e)}
+                failed = True
+        if "output" in sections:
+            print(f"output: {args.stacks} unique stacks", file=sys.stderr, flush=True)
+            results["output"] = bench_output(args)
+            failed |= not results["output"]["available"]
+    results["machine"]["loadavg_end"] = round(os.getloadavg()[0], 2)
+    results["targets"] = bench_report.targets(results)
+    bench_report.print_report(results)
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=1)
+        f.write("\n")
+    print(f"\nwrote {args.json}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

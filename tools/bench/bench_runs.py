@@ -1,0 +1,221 @@
+"""One benchmark run: a target process, optionally with `cpuprof record --pid` attached to it.
+
+cpuprof is reaped with os.wait4 so that its own CPU time and peak RSS come from the kernel. Its
+stderr is read at -vv for the line the sampler logs on its first sample, which carries the
+CLOCK_MONOTONIC time of that sample (the same clock as time.monotonic_ns here).
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH_TARGET = os.path.join(HERE, "bench_target.py")
+MANY_STACKS = os.path.join(HERE, "many_stacks.py")
+FIRST_SAMPLE = re.compile(r"first sample at monotonic (\d+) ns")
+START_TIMEOUT_S = 60
+# A safety cap only: every recording is stopped with SIGINT, or by its --duration.
+RECORD_CAP_S = 3600
+
+
+class RunError(Exception):
+    """A run that produced no figure; the message says why."""
+
+
+class StderrWatcher:
+    """Drains a child's stderr on a thread, noting the first-sample time and the last lines."""
+
+    def __init__(self, stream):
+        self.first_sample_ns = None
+        self.lines = []
+        self.settled = threading.Event()  # the first sample was logged, or stderr closed
+        self.closed = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream):
+        for line in stream:
+            match = FIRST_SAMPLE.search(line)
+            if match and self.first_sample_ns is None:
+                self.first_sample_ns = int(match.group(1))
+                self.settled.set()
+            self.lines = (self.lines + [line.rstrip()])[-20:]
+        self.closed.set()
+        self.settled.set()
+
+    def problem(self):
+        errors = [line for line in self.lines if "error" in line]
+        return (errors or self.lines or ["no output"])[-1]
+
+
+class Recording:
+    """`cpuprof record --pid PID` of a running target, with its rusage once it has ended."""
+
+    def __init__(self, cpuprof, pid, rate, flags, out_json, duration_s=RECORD_CAP_S):
+        cmd = [cpuprof, "-vv", "record", "--pid", str(pid), "--rate", str(rate),
+               "--duration", str(duration_s), "-q", "-o", out_json] + list(flags)
+        self.out_json = out_json
+        self.started_ns = time.monotonic_ns()
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True, errors="replace")
+        self.watcher = StderrWatcher(self.proc.stderr)
+        self.rusage = None
+
+    def wait_first_sample(self):
+        """Milliseconds from starting cpuprof to its first sample; RunError if it never came."""
+        self.watcher.settled.wait(START_TIMEOUT_S)
+        if self.watcher.first_sample_ns is None:
+            if not self.watcher.closed.is_set():
+                self.stop()
+            self.reap()
+            raise RunError(f"cpuprof took no sample: {self.watcher.problem()}")
+        return (self.watcher.first_sample_ns - self.started_ns) / 1e6
+
+    def alive(self):
+        return not self.watcher.closed.is_set()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+
+    def reap(self):
+        """Waits for cpuprof; returns the profile it wrote (RunError if it failed)."""
+        if self.rusage is None:
+            _, status, self.rusage = os.wait4(self.proc.pid, 0)
+            self.proc.returncode = os.waitstatus_to_exitcode(status)
+            self.watcher.closed.wait(10)
+        if self.proc.returncode != 0:
+            raise RunError(f"cpuprof exited with {self.proc.returncode}: "
+                           f"{self.watcher.problem()}")
+        with open(self.out_json) as f:
+            return json.load(f)
+
+    def cpu_s(self):
+        return self.rusage.ru_utime + self.rusage.ru_stime
+
+    def kill(self):
+        if self.rusage is None:
+            self.proc.kill()
+            try:
+                self.reap()
+            except (RunError, OSError, ValueError):
+                pass
+
+
+def wait_ready(path, proc):
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not os.path.exists(path):
+        if proc.poll() is not None:
+            raise RunError(f"the target exited with {proc.returncode} before it was ready")
+        if time.monotonic() > deadline:
+            raise RunError(f"the target did not start within {START_TIMEOUT_S} s")
+        time.sleep(0.002)
+    with open(path) as f:
+        return int(f.read())
+
+
+def touch(path):
+    with open(path, "w"):
+        pass
+
+
+def fresh_paths(tmp, *names):
+    paths = [os.path.join(tmp, name) for name in names]
+    for path in paths:
+        if os.path.exists(path):
+            os.remove(path)
+    return paths
+
+
+def recording_figures(rec, profile):
+    stats = profile["stats"]
+    samples = stats["thread_samples"]
+    expected = stats["expected_ticks"]
+    frames = profile.get("frames", [])
+    return {
+        "cpu_s": rec.cpu_s(),
+        "peak_rss_kb": rec.rusage.ru_maxrss,
+        "duration_s": profile["duration_s"],
+        "stats": stats,
+        "unique_stacks": len(profile.get("stacks", [])),
+        "cpu_per_sample_us": rec.cpu_s() / samples * 1e6 if samples else None,
+        "sampler_cpu_per_sample_us": stats["sampler_cpu_ns"] / samples / 1e3 if samples else None,
+        "yield": samples / expected if expected else None,
+        "tick_yield": stats["ticks"] / expected if expected else None,
+        "native": bool(profile.get("options", {}).get("native"))
+                  or any(f.get("kind") == "native" for f in frames),
+    }
+
+
+def run_work(settings, config, threads, tmp):
+    """One run of bench_target.py, with cpuprof attached unless config["rate"] is None."""
+    ready, go, done, out_json = fresh_paths(tmp, "ready", "go", "done", "profile.json")
+    cmd = [settings["python"], BENCH_TARGET, str(settings["units"]), str(threads), ready, go, done]
+    target = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    rec = None
+    try:
+        pid = wait_ready(ready, target)
+        result = {}
+        if config["rate"] is not None:
+            rec = Recording(settings["cpuprof"], pid, config["rate"], config["flags"], out_json)
+            result["first_sample_ms"] = rec.wait_first_sample()
+        touch(go)
+        line = target.stdout.readline()
+        if not line:
+            raise RunError(f"the target exited with {target.wait()} before finishing its work")
+        result["work_s"] = float(line)
+        if rec is not None:
+            if not rec.alive():
+                raise RunError(f"cpuprof stopped during the work: {rec.watcher.problem()}")
+            rec.stop()
+            result.update(recording_figures(rec, rec.reap()))
+        touch(done)
+        target.wait(START_TIMEOUT_S)
+        return result
+    finally:
+        if rec is not None:
+            rec.kill()
+        if target.poll() is None:
+            target.kill()
+            target.wait()
+
+
+def read_vm_rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def run_many_stacks(settings, tmp):
+    """cpuprof at 1 kHz on many_stacks.py for settings["rss_seconds"]; its memory over time."""
+    ready, out_json = fresh_paths(tmp, "stacks-ready", "stacks.json")
+    target = subprocess.Popen([settings["python"], MANY_STACKS, "--ready", ready,
+                               "--branch", str(settings["branch"]), "--depth", "4"])
+    rec = None
+    try:
+        pid = wait_ready(ready, target)
+        rec = Recording(settings["cpuprof"], pid, 1000, [], out_json, settings["rss_seconds"])
+        first_ms = rec.wait_first_sample()
+        timeline = []  # (seconds since start, VmRSS kB) while recording
+        while rec.alive():
+            rss = read_vm_rss_kb(rec.proc.pid)
+            if rss is not None:
+                timeline.append((round((time.monotonic_ns() - rec.started_ns) / 1e9, 1), rss))
+            rec.watcher.closed.wait(1.0)
+        result = recording_figures(rec, rec.reap())
+        result["first_sample_ms"] = first_ms
+        result["call_paths"] = settings["branch"] ** 4
+        result["rss_timeline_kb"] = timeline
+        return result
+    finally:
+        if rec is not None:
+            rec.kill()
+        target.kill()
+        target.wait()
