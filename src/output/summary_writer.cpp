@@ -28,8 +28,29 @@ constexpr std::size_t kTopFunctions = 20;
 constexpr std::size_t kMemoryStacks = 5;
 constexpr std::size_t kPathIndent = 9;
 constexpr std::size_t kFieldIndent = 12;
+constexpr std::size_t kFunctionColumn = 41; ///< where the function table's names start
 constexpr std::string_view kEllipsis = "…";
 constexpr std::string_view kArrow = " → ";
+
+// Remote strings are sanitized: a thread name must not be able to drive the terminal. A label
+// too wide loses the leading directories of its file first, as the file name is what tells
+// frames apart: "run (…/python3.12/threading.py:1010)".
+std::string fitted_label(const profile::Frame& frame, std::size_t width) {
+    const std::string full = sanitize_utf8(frame.label());
+    if (display_width(full) <= width || frame.kind != profile::FrameKind::Python) {
+        return fit_to_width(full, width, kEllipsis);
+    }
+    profile::Frame shorter = frame;
+    for (auto slash = frame.file.find('/', 1); slash != std::string::npos;
+         slash = frame.file.find('/', slash + 1)) {
+        shorter.file = std::string(kEllipsis) + frame.file.substr(slash);
+        std::string text = sanitize_utf8(shorter.label());
+        if (display_width(text) <= width) {
+            return text;
+        }
+    }
+    return fit_to_width(sanitize_utf8(shorter.label()), width, kEllipsis);
+}
 
 class SummaryWriter {
   public:
@@ -48,11 +69,6 @@ class SummaryWriter {
     }
 
   private:
-    // Remote strings are sanitized: a thread name must not be able to drive the terminal.
-    std::string label(profile::FrameId id) const {
-        return sanitize_utf8(merged_.frames[id].label());
-    }
-
     std::string cost(const profile::StackMetrics& m) const {
         return instructions_ ? flamegraph::format_si(m.instructions)
                              : flamegraph::format_duration_ns(m.cpu_ns);
@@ -201,7 +217,10 @@ std::string SummaryWriter::path(profile::StackId id) const {
 
 void SummaryWriter::stack_row(std::string_view prefix, profile::StackId id) {
     const auto frames = merged_.stacks.frames(id);
-    line(fmt::format("{}  {}", prefix, label(frames.back())));
+    const std::size_t used = display_width(prefix) + 2;
+    line(fmt::format(
+        "{}  {}", prefix,
+        fitted_label(merged_.frames[frames.back()], kColumns - std::min(used, kColumns))));
     if (frames.size() > 1) {
         line(std::string(kPathIndent, ' ') + path(id));
     }
@@ -249,7 +268,7 @@ void SummaryWriter::function_table(std::string_view title,
     for (const FunctionStats& f : rows) {
         line(fmt::format("{:>11} {:>7} {:>11} {:>7}  {}", format_count(f.own), percent(f.own),
                          format_count(f.total), percent(f.total),
-                         sanitize_utf8(f.function.label())));
+                         fitted_label(f.function, kColumns - kFunctionColumn)));
     }
 }
 

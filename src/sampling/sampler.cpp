@@ -275,6 +275,11 @@ void Sampler::commit_stack(Tid tid, bool holds_gil, std::uint32_t tick_index) {
         }
     }
     profile_.stacks.add(id, metrics);
+    if (profile_.stats.thread_samples == 0) {
+        // tools/bench/bench.py times attach-to-first-sample from this line: CLOCK_MONOTONIC,
+        // the clock of Python's time.monotonic_ns().
+        spdlog::debug("first sample at monotonic {} ns", monotonic_ns());
+    }
     profile_.stats.thread_samples++;
     profile_.stats.gil_samples += holds_gil ? 1 : 0;
     auto& info = profile_.threads[tid];

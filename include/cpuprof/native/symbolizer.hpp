@@ -28,7 +28,8 @@ struct NativeSymbol {
 
 /// Symbolizes pcs of one process with elfutils libdwfl, reading each module's ELF (and separate
 /// debug info when installed) through /proc/PID/root so targets in containers resolve too.
-/// Results are cached by pc. Not thread-safe.
+/// Results are cached by pc; a pc found inside a module keeps its symbol, so a library unloaded
+/// and replaced by another at the same address is not noticed. Not thread-safe.
 class Symbolizer {
   public:
     static constexpr std::chrono::milliseconds kDefaultReloadInterval{250};

@@ -179,3 +179,17 @@ TEST_CASE("summary of an empty profile says so", "[output]") {
     CHECK_THAT(text, Catch::Contains("no samples were recorded"));
     CHECK_THAT(text, Catch::Contains("0 in 0 unique stacks, 0 threads"));
 }
+
+TEST_CASE("summary shortens long file paths from the left", "[output]") {
+    profile::Profile p;
+    const std::vector<profile::FrameId> stack{
+        p.frames.intern({"Thread.run", "/root/.pyenv/versions/3.12.1/lib/python3.12/threading.py",
+                         1010, profile::FrameKind::Python})};
+    p.stacks.add(p.stacks.intern(1, stack), {.samples = 1});
+    const auto lines = lines_of(written(p, output::Format::Summary));
+    const auto hot = section(lines, "Hot paths");
+    REQUIRE(hot.size() == 2);
+    CHECK_THAT(hot[1], Catch::EndsWith("  Thread.run (…/lib/python3.12/threading.py:1010)"));
+    const auto functions = function_rows(section(lines, "Top functions by own samples"));
+    CHECK(functions.contains("Thread.run (…/versions/3.12.1/lib/python3.12/threading.py)"));
+}

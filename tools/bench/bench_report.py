@@ -1,0 +1,123 @@
+"""The benchmark's table on stdout and its verdicts against the targets of issue 7."""
+
+NOISY_LOAD = 2.0
+RSS_TARGET_SECONDS = 600
+
+
+def _get(tree, *keys):
+    for key in keys:
+        if not isinstance(tree, dict) or key not in tree:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def _target(name, value, op, limit, unit, note=""):
+    met = None if value is None else (value <= limit if op == "<=" else value >= limit)
+    return {"name": name, "value": value, "op": op, "limit": limit, "unit": unit, "met": met,
+            "note": note}
+
+
+def targets(results):
+    single = _get(results, "slowdown", "single", "configs") or {}
+
+    def figure(config, key):
+        return _get(single, config, "summary", key)
+
+    found = [
+        _target("CPU per sample at 1 kHz (whole cpuprof process)",
+                figure("1 kHz", "cpu_per_sample_us"), "<=", 40, "µs"),
+        _target("yield at 1 kHz", figure("1 kHz", "yield"), ">=", 0.99, ""),
+        _target("slowdown at 1 kHz", figure("1 kHz", "slowdown_pct"), "<=", 1, "%"),
+        _target("yield at 10 kHz", figure("10 kHz", "yield"), ">=", 0.9, ""),
+        _target("slowdown with --native at 200 Hz", figure("200 Hz --native", "slowdown_pct"),
+                "<=", 5, "%", _get(single, "200 Hz --native", "summary", "error") or ""),
+        _target("first sample after starting cpuprof (1 kHz)",
+                figure("1 kHz", "first_sample_ms"), "<=", 100, "ms"),
+    ]
+    rss = results.get("rss") or {}
+    if rss.get("available"):
+        seconds = results["settings"]["rss_seconds"]
+        note = (f"{seconds:.0f} s run, {rss['unique_stacks']} unique stacks"
+                + ("" if seconds >= RSS_TARGET_SECONDS else "; the target is for 600 s (--long)"))
+        found.append(_target("peak RSS at 1 kHz with many unique stacks",
+                             rss["peak_rss_kb"] / 1024, "<=", 50, "MB", note))
+    return found
+
+
+def _fmt(value, spec, unit=""):
+    return "-" if value is None else f"{value:{spec}}{unit}"
+
+
+def _slowdown_table(workload, runs):
+    threads = workload["threads"]
+    print(f"\n{threads} thread{'s' if threads > 1 else ''}: median of {runs} runs")
+    head = (f"  {'config':<18} {'work s':>7} {'slowdown':>9} {'CPU/sample':>11} {'sampler':>8} "
+            f"{'yield':>6} {'ticks':>6} {'lost':>6} {'failed':>6} {'1st ms':>7}")
+    print(head)
+    print("  " + "-" * (len(head) - 2))
+    for name, config in workload["configs"].items():
+        s = config["summary"]
+        if not s["available"]:
+            print(f"  {name:<18} not available: {s['error']}")
+            continue
+        bad = None if s["failed"] is None else s["failed"] + s["torn"]
+        print(f"  {name:<18} {s['work_s']:>7.3f} {_fmt(s.get('slowdown_pct'), '>+8.2f', '%')} "
+              f"{_fmt(s['cpu_per_sample_us'], '>8.1f', ' µs')} "
+              f"{_fmt(s['sampler_cpu_per_sample_us'], '>5.1f', ' µs')} "
+              f"{_fmt(s['yield'] if threads == 1 else None, '>6.3f')} "
+              f"{_fmt(s['tick_yield'], '>6.3f')} {_fmt(s['lost_ticks'], '>6.0f')} "
+              f"{_fmt(bad, '>6.0f')} {_fmt(s['first_sample_ms'], '>7.1f')}")
+        if s["errors"]:
+            print(f"  {'':<18} ({len(s['errors'])} failed runs: {s['errors'][0]})")
+
+
+def _rss_section(rss, settings):
+    print(f"\nmemory: {settings['rss_seconds']:.0f} s at 1 kHz on many_stacks.py")
+    if not rss.get("available"):
+        print(f"  not available: {rss.get('error')}")
+        return
+    timeline = rss["rss_timeline_kb"]
+    last = timeline[-1][1] / 1024 if timeline else None
+    print(f"  {rss['call_paths']} call paths -> {rss['unique_stacks']} unique stacks, "
+          f"{rss['stats']['thread_samples']} samples, yield {_fmt(rss['yield'], '.3f')}")
+    print(f"  RSS at the end of the recording {_fmt(last, '.1f', ' MB')}, peak including writing "
+          f"the profile {rss['peak_rss_kb'] / 1024:.1f} MB (ru_maxrss)")
+
+
+def _output_section(out):
+    if not out.get("available"):
+        print(f"\noutput write time: not available: {out.get('error')}")
+        return
+    print(f"\noutput write time: {out['stacks']} unique stacks, {out['frames']} frames, "
+          f"median of {out['repeat']}")
+    print(f"  {'format':<12} {'seconds':>8} {'MB':>8}")
+    for name, figures in out["formats"].items():
+        print(f"  {name:<12} {figures['seconds']:>8.3f} {figures['bytes'] / 1e6:>8.1f}")
+
+
+def print_report(results):
+    m = results["machine"]
+    print(f"cpuprof benchmark, {m['date']}: {m['cpuprof']}, target Python {m['target_python']}")
+    print(f"machine: {m['nproc']} CPUs ({m['cpu']}), Linux {m['kernel']}, load average "
+          f"{m['loadavg_start']} at start, {m['loadavg_end']} at end")
+    if max(m["loadavg_start"], m["loadavg_end"]) > NOISY_LOAD:
+        print(f"NOTE: load average above {NOISY_LOAD:g}: other work shares the CPUs and the "
+              "figures are noisy")
+    if "slowdown" in results:
+        print("\nslowdown of the work; cpuprof CPU per sample (whole process / sampling thread); "
+              "yield = samples / expected ticks; ticks = ticks / expected; first sample after "
+              "starting cpuprof")
+        for workload in results["slowdown"].values():
+            _slowdown_table(workload, results["settings"]["runs"])
+    if "rss" in results:
+        _rss_section(results["rss"], results["settings"])
+    if "output" in results:
+        _output_section(results["output"])
+    print("\ntargets:")
+    for t in results["targets"]:
+        verdict = {True: "met", False: "MISSED", None: "not available"}[t["met"]]
+        value = _fmt(t["value"], ".3g", f" {t['unit']}".rstrip())
+        note = f" ({t['note']})" if t["note"] else ""
+        print(f"  {t['name']:<46} {value:>12}  {t['op']} {t['limit']:g} {t['unit']:<3} "
+              f"{verdict}{note}")
