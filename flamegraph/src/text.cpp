@@ -177,15 +177,6 @@ std::string fit_to_width(std::string_view utf8, std::size_t columns, std::string
     return out;
 }
 
-std::string pad_right(std::string_view utf8, std::size_t columns) {
-    std::string out(utf8);
-    const std::size_t width = display_width(utf8);
-    if (width < columns) {
-        out.append(columns - width, ' ');
-    }
-    return out;
-}
-
 std::string xml_escape(std::string_view text) {
     std::string out;
     out.reserve(text.size() + text.size() / 8);

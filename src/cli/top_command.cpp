@@ -29,6 +29,7 @@ sampling::SamplerConfig sampler_config(const TopOptions& o) {
     sampling::SamplerConfig config;
     config.rate_hz = o.rate_hz;
     config.idle = o.idle;
+    config.native = o.native;
     // The live view never writes a timeline; keeping one would grow without bound.
     config.timeline = false;
     return config;
@@ -172,7 +173,6 @@ int run_top(const TopOptions& options) {
     Session session(options.target);
     profile::Profile profile;
     profile.target.command_line = session.command_line();
-    profile.native = options.native;
     sampling::Sampler sampler(session.target(), sampler_config(options), profile);
     LiveTop live(session, sampler, profile, options);
 

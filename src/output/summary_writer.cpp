@@ -19,7 +19,6 @@ using flamegraph::fit_to_width;
 using flamegraph::format_bytes_signed;
 using flamegraph::format_count;
 using flamegraph::format_percent;
-using flamegraph::pad_right;
 using flamegraph::sanitize_utf8;
 
 constexpr std::size_t kColumns = 100;

@@ -49,11 +49,15 @@ def _fmt(value, spec, unit=""):
     return "-" if value is None else f"{value:{spec}}{unit}"
 
 
+def _cell(value, width, spec, unit=""):
+    return f"{_fmt(value, spec, unit):>{width}}"
+
+
 def _slowdown_table(workload, runs):
     threads = workload["threads"]
     print(f"\n{threads} thread{'s' if threads > 1 else ''}: median of {runs} runs")
-    head = (f"  {'config':<18} {'work s':>7} {'slowdown':>9} {'CPU/sample':>11} {'sampler':>8} "
-            f"{'yield':>6} {'ticks':>6} {'lost':>6} {'failed':>6} {'1st ms':>7}")
+    head = (f"  {'config':<18} {'work s':>7} {'slowdown':>9} {'CPU/sample':>10} {'sampler':>9} "
+            f"{'other':>7} {'yield':>6} {'ticks':>6} {'lost':>6} {'failed':>6} {'1st':>7}")
     print(head)
     print("  " + "-" * (len(head) - 2))
     for name, config in workload["configs"].items():
@@ -62,12 +66,13 @@ def _slowdown_table(workload, runs):
             print(f"  {name:<18} not available: {s['error']}")
             continue
         bad = None if s["failed"] is None else s["failed"] + s["torn"]
-        print(f"  {name:<18} {s['work_s']:>7.3f} {_fmt(s.get('slowdown_pct'), '>+8.2f', '%')} "
-              f"{_fmt(s['cpu_per_sample_us'], '>8.1f', ' µs')} "
-              f"{_fmt(s['sampler_cpu_per_sample_us'], '>5.1f', ' µs')} "
-              f"{_fmt(s['yield'] if threads == 1 else None, '>6.3f')} "
-              f"{_fmt(s['tick_yield'], '>6.3f')} {_fmt(s['lost_ticks'], '>6.0f')} "
-              f"{_fmt(bad, '>6.0f')} {_fmt(s['first_sample_ms'], '>7.1f')}")
+        print(f"  {name:<18} {s['work_s']:>7.3f} {_cell(s.get('slowdown_pct'), 9, '+.2f', '%')} "
+              f"{_cell(s['cpu_per_sample_us'], 10, '.1f', ' µs')} "
+              f"{_cell(s['sampler_cpu_per_sample_us'], 9, '.1f', ' µs')} "
+              f"{_cell(s['other_cpu_ms'], 7, '.0f', ' ms')} "
+              f"{_cell(s['yield'] if threads == 1 else None, 6, '.3f')} "
+              f"{_cell(s['tick_yield'], 6, '.3f')} {_cell(s['lost_ticks'], 6, '.0f')} "
+              f"{_cell(bad, 6, '.0f')} {_cell(s['first_sample_ms'], 7, '.1f', ' ms')}")
         if s["errors"]:
             print(f"  {'':<18} ({len(s['errors'])} failed runs: {s['errors'][0]})")
 
@@ -105,9 +110,11 @@ def print_report(results):
         print(f"NOTE: load average above {NOISY_LOAD:g}: other work shares the CPUs and the "
               "figures are noisy")
     if "slowdown" in results:
-        print("\nslowdown of the work; cpuprof CPU per sample (whole process / sampling thread); "
-              "yield = samples / expected ticks; ticks = ticks / expected; first sample after "
-              "starting cpuprof")
+        print("\nslowdown: of the work's own time; CPU/sample: cpuprof's whole CPU time (wait4) / "
+              "samples;\nsampler: the sampling thread's CPU / samples; other: CPU outside the "
+              "sampling thread\n(attach, output); yield: samples / expected ticks; ticks: ticks / "
+              "expected; lost: ticks skipped;\nfailed: failed + torn reads; 1st: from starting "
+              "cpuprof to its first sample")
         for workload in results["slowdown"].values():
             _slowdown_table(workload, results["settings"]["runs"])
     if "rss" in results:

@@ -142,6 +142,7 @@ def recording_figures(rec, profile):
         "unique_stacks": len(profile.get("stacks", [])),
         "cpu_per_sample_us": rec.cpu_s() / samples * 1e6 if samples else None,
         "sampler_cpu_per_sample_us": stats["sampler_cpu_ns"] / samples / 1e3 if samples else None,
+        "other_cpu_ms": rec.cpu_s() * 1e3 - stats["sampler_cpu_ns"] / 1e6,
         "yield": samples / expected if expected else None,
         "tick_yield": stats["ticks"] / expected if expected else None,
         "native": bool(profile.get("options", {}).get("native"))

@@ -115,7 +115,6 @@ TEST_CASE("utf-8 text helpers sanitize, measure and cut", "[flamegraph]") {
     CHECK(fit_to_width("함수함수", 5) == "함..");
     CHECK(fit_to_width("함수함수", 6, "…") == "함수…");
     CHECK(fit_to_width("abc", 1) == "");
-    CHECK(pad_right("함", 4) == "함  ");
     CHECK(xml_escape("<a href='x'>&\"</a>") == "&lt;a href=&apos;x&apos;&gt;&amp;&quot;&lt;/a&gt;");
 }
 

@@ -1,3 +1,4 @@
+#include "cpuprof/process/block_cache.hpp"
 #include "cpuprof/process/buffer_memory.hpp"
 #include "cpuprof/process/process_memory.hpp"
 
@@ -61,4 +62,57 @@ TEST_CASE("BufferMemory serves mapped regions and faults elsewhere", "[process]"
     CHECK(mem.read(0x100e, &v, 4) == EFAULT); // crosses the end
     CHECK(mem.read(0x0ffc, &v, 4) == EFAULT); // before the region
     CHECK(mem.read(0x5000, &v, 4) == EFAULT);
+}
+
+namespace {
+/// Counts the reads that reach the inner memory.
+class CountingMemory final : public RemoteMemory {
+  public:
+    explicit CountingMemory(const RemoteMemory& inner) : inner_(inner) {}
+    int read(RemoteAddr address, void* destination, std::size_t length) const noexcept override {
+        ++reads;
+        return inner_.read(address, destination, length);
+    }
+    mutable int reads = 0;
+
+  private:
+    const RemoteMemory& inner_;
+};
+} // namespace
+
+TEST_CASE("BlockCache serves nearby reads from one block read", "[process]") {
+    BufferMemory image;
+    image.map(0x10000, 3 * 4096);
+    for (std::uint64_t i = 0; i < 3 * 4096 / 8; ++i) {
+        image.put<std::uint64_t>(0x10000 + i * 8, i);
+    }
+    CountingMemory counting(image);
+    BlockCache cache(counting);
+    std::uint64_t v = 0;
+    for (std::uint64_t i = 0; i < 100; ++i) {
+        REQUIRE(cache.read(0x10000 + i * 8, &v, 8) == 0);
+        CHECK(v == i);
+    }
+    CHECK(counting.reads == 1);
+    // A read straddling two blocks goes straight through.
+    std::array<std::uint64_t, 2> pair{};
+    REQUIRE(cache.read(0x10000 + 4096 - 8, pair.data(), 16) == 0);
+    CHECK(pair[0] == 511);
+    CHECK(pair[1] == 512);
+    // After clear() the target is read again: a new sample sees new data.
+    image.put<std::uint64_t>(0x10008, 777);
+    REQUIRE(cache.read(0x10008, &v, 8) == 0);
+    CHECK(v == 1);
+    cache.clear();
+    REQUIRE(cache.read(0x10008, &v, 8) == 0);
+    CHECK(v == 777);
+    // A block that is not wholly mapped is not cached, but mapped bytes in it still read.
+    BufferMemory partial;
+    partial.map(0x20000, 100);
+    partial.put<std::uint32_t>(0x20010, 42u);
+    BlockCache partial_cache(partial);
+    std::uint32_t w = 0;
+    CHECK(partial_cache.read(0x20010, &w, 4) == 0);
+    CHECK(w == 42);
+    CHECK(partial_cache.read(0x20100, &w, 4) == EFAULT);
 }

@@ -20,9 +20,6 @@ namespace cpuprof::flamegraph {
 [[nodiscard]] std::string
 fit_to_width(std::string_view utf8, std::size_t columns, std::string_view ellipsis = "..");
 
-/// `utf8` padded with spaces on the right to `columns` (unchanged when already wider).
-[[nodiscard]] std::string pad_right(std::string_view utf8, std::size_t columns);
-
 /// Escapes &, <, >, " and ' so the text is safe both as XML character data and attribute value.
 [[nodiscard]] std::string xml_escape(std::string_view text);
 

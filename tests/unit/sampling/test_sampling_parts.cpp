@@ -1,0 +1,190 @@
+// The sampler's parts that need no target: the ticker's bookkeeping, counter delta attribution
+// (with a fake counter source standing in for perf_event_open), RSS and /proc stat parsing.
+#include "cpuprof/process/proc_maps.hpp"
+#include "cpuprof/process/proc_stat.hpp"
+#include "cpuprof/sampling/counters.hpp"
+#include "cpuprof/sampling/rss.hpp"
+#include "cpuprof/sampling/ticker.hpp"
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <unistd.h>
+
+using namespace cpuprof;
+using namespace cpuprof::sampling;
+
+namespace {
+
+/// A counter source whose values the test sets, like a per-thread hardware counter.
+class FakeCounters final : public CounterSource {
+  public:
+    std::map<Tid, std::uint64_t> values;
+    std::map<Tid, bool> openable;
+    int opens = 0;
+
+    bool open(Tid tid) override {
+        ++opens;
+        if (!openable[tid]) {
+            return false;
+        }
+        opened_[tid] = true;
+        return true;
+    }
+    std::optional<std::uint64_t> read(Tid tid) override {
+        if (!opened_[tid] || !values.contains(tid)) {
+            return std::nullopt;
+        }
+        return values[tid];
+    }
+    void close(Tid tid) override { opened_[tid] = false; }
+
+  private:
+    std::map<Tid, bool> opened_;
+};
+
+} // namespace
+
+TEST_CASE("the ticker keeps absolute deadlines and counts lost and late ticks", "[sampling]") {
+    Ticker ticker(1000); // 1 ms
+    ticker.start_at(0);
+    Tick tick;
+    ticker.account(0, tick); // on time
+    CHECK(tick.index == 0);
+    CHECK(tick.lost == 0);
+    CHECK_FALSE(tick.late);
+    CHECK(ticker.next_deadline_ns() == 1'000'000);
+
+    ticker.account(1'200'000, tick); // 0.2 ms late: not late, deadlines unchanged
+    CHECK(tick.index == 1);
+    CHECK_FALSE(tick.late);
+    CHECK(ticker.next_deadline_ns() == 2'000'000); // no drift: start + 2 periods
+
+    ticker.account(2'700'000, tick); // 0.7 ms late: late
+    CHECK(tick.index == 2);
+    CHECK(tick.late);
+
+    ticker.account(7'100'000, tick); // deadlines 3, 4, 5, 6 ms passed: 4 lost, serving 7 ms
+    CHECK(tick.lost == 4);
+    CHECK(tick.index == 7);
+    CHECK_FALSE(tick.late);
+    CHECK(ticker.next_deadline_ns() == 8'000'000);
+}
+
+TEST_CASE("the ticker sleeps until its deadlines without drifting", "[sampling]") {
+    Ticker ticker(200); // 5 ms
+    const auto start = monotonic_ns();
+    ticker.start_at(start);
+    Tick tick;
+    for (int i = 0; i < 10; ++i) {
+        REQUIRE(ticker.wait(tick));
+    }
+    CHECK(tick.index + tick.lost >= 9);
+    CHECK(monotonic_ns() - start >= 45'000'000); // ten deadlines 5 ms apart, the first at once
+    std::atomic<bool> stop{true};
+    CHECK_FALSE(ticker.wait(tick, &stop));
+}
+
+TEST_CASE("counter deltas go to the sample that follows them", "[sampling]") {
+    FakeCounters counters;
+    counters.openable[10] = true;
+    counters.openable[11] = true;
+    counters.values[10] = 1000;
+    counters.values[11] = 50;
+    DeltaAttributor deltas(counters);
+    CHECK(deltas.delta(10) == 0); // first sample of a thread sets its baseline
+    CHECK(deltas.delta(11) == 0);
+    counters.values[10] = 1700;
+    counters.values[11] = 80;
+    CHECK(deltas.delta(10) == 700);
+    CHECK(deltas.delta(11) == 30);
+    CHECK(deltas.delta(10) == 0); // nothing retired since
+    counters.values[10] = 1600;   // a counter going backwards never yields a huge delta
+    CHECK(deltas.delta(10) == 0);
+    counters.values[10] = 1650;
+    CHECK(deltas.delta(10) == 50);
+    deltas.forget(11); // the thread exited; a new thread with the same id starts from scratch
+    counters.values[11] = 5000;
+    CHECK(deltas.delta(11) == 0);
+    counters.values[11] = 5001;
+    CHECK(deltas.delta(11) == 1);
+}
+
+TEST_CASE("threads whose counter cannot be opened are not retried every sample", "[sampling]") {
+    FakeCounters counters;
+    counters.openable[12] = false;
+    DeltaAttributor deltas(counters);
+    CHECK(deltas.delta(12) == 0);
+    CHECK(deltas.delta(12) == 0);
+    CHECK(deltas.delta(12) == 0);
+    CHECK(counters.opens == 1);
+}
+
+TEST_CASE("the hardware instruction counter is probed honestly", "[sampling]") {
+    auto problem = PerfCounterSource::probe(PerfCounterSource::Event::Instructions, ::getpid());
+    if (problem) {
+        // These VMs have no PMU: the reason must say so rather than invent a number.
+        CHECK(problem->find("perf_event_open") != std::string::npos);
+        WARN("hardware instructions unavailable here: " << *problem);
+    } else {
+        PerfCounterSource source(PerfCounterSource::Event::Instructions);
+        REQUIRE(source.open(::gettid()));
+        const auto a = source.read(::gettid());
+        volatile std::uint64_t x = 0;
+        for (int i = 0; i < 1'000'000; ++i) {
+            x = x + static_cast<std::uint64_t>(i);
+        }
+        const auto b = source.read(::gettid());
+        REQUIRE(a);
+        REQUIRE(b);
+        CHECK(*b - *a > 1'000'000);
+    }
+    // The software task clock works everywhere and counts this thread's CPU time.
+    PerfCounterSource clock(PerfCounterSource::Event::TaskClock);
+    REQUIRE(clock.open(::gettid()));
+    const auto before = clock.read(::gettid());
+    volatile std::uint64_t y = 0;
+    for (int i = 0; i < 5'000'000; ++i) {
+        y = y + static_cast<std::uint64_t>(i);
+    }
+    const auto after = clock.read(::gettid());
+    REQUIRE(before);
+    REQUIRE(after);
+    CHECK(*after > *before);
+}
+
+TEST_CASE("RSS comes from the second field of statm, in pages", "[sampling]") {
+    CHECK(RssReader::parse("12345 678 90 1 0 2 0\n", 4096) == 678 * 4096);
+    CHECK_FALSE(RssReader::parse("garbage", 4096));
+    RssReader self(::getpid());
+    auto rss = self.read();
+    REQUIRE(rss);
+    CHECK(*rss > 1024 * 1024);
+}
+
+TEST_CASE("stat lines with odd command names parse", "[process]") {
+    const auto stat = process::parse_stat(
+        "4242 (my (weird) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 1 0 100 0 0");
+    REQUIRE(stat);
+    CHECK(stat->state == 'S');
+    CHECK(stat->flags == 4194560);
+    CHECK(stat->utime_ticks == 250);
+    CHECK(stat->stime_ticks == 75);
+    CHECK_FALSE(stat->running());
+    CHECK_FALSE(process::parse_stat("4242 (x"));
+}
+
+TEST_CASE("maps lines parse, including paths with spaces", "[process]") {
+    const auto maps = process::parse_maps(
+        "55d0c0a00000-55d0c0a21000 r--p 00000000 fd:01 123 /usr/bin/python3.11\n"
+        "7f0000000000-7f0000001000 rw-p 00001000 fd:01 456 /opt/my dir/libpython3.12.so.1.0\n"
+        "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n"
+        "bad line\n");
+    REQUIRE(maps.size() == 3);
+    CHECK(maps[0].start == 0x55d0c0a00000);
+    CHECK(maps[0].readable);
+    CHECK_FALSE(maps[0].writable);
+    CHECK(maps[1].offset == 0x1000);
+    CHECK(maps[1].path == "/opt/my dir/libpython3.12.so.1.0");
+    CHECK(maps[2].path == "[stack]");
+    CHECK(maps[1].contains(0x7f0000000800));
+}
