@@ -1,6 +1,7 @@
 #include "cpuprof/sampling/sampler.hpp"
 
 #include "cpuprof/process/ptrace_session.hpp"
+#include "cpuprof/python/thread_names.hpp"
 #include "cpuprof/sampling/snapshot.hpp"
 #include "cpuprof/sampling/ticker.hpp"
 
@@ -123,14 +124,37 @@ void Sampler::refresh_threads() {
     next_refresh_ns_ = monotonic_ns() + config_.thread_refresh_ns;
     const bool ok = target_.refresh_threads();
     interpreter_gone_ = !ok;
+    // Python-level names (threading.Thread(name=...)) cost a few dict walks: read them only when
+    // a thread appears that has not been named yet.
+    bool unnamed = false;
+    for (const auto& state : target_.reader().threads()) {
+        unnamed = unnamed || (state.native_id != 0 && !named_.contains(state.thread_id));
+    }
+    python::ThreadNames names;
+    if (unnamed && ok) {
+        try {
+            names = python::read_thread_names(target_.memory(), target_.interpreter(),
+                                              python::main_interpreter(target_.memory(),
+                                                                       target_.interpreter()));
+        } catch (const Error&) {
+            names.clear(); // the OS names stand
+        }
+    }
     std::lock_guard lock(mutex_);
     for (const auto& state : target_.reader().threads()) {
-        if (state.native_id != 0) {
-            auto& info = profile_.threads[state.native_id];
-            if (info.tid == 0) {
-                info.tid = state.native_id;
-                info.name = target_.thread_name(state.native_id);
-            }
+        if (state.native_id == 0) {
+            continue;
+        }
+        auto& info = profile_.threads[state.native_id];
+        if (info.tid == 0) {
+            info.tid = state.native_id;
+            info.name = target_.thread_name(state.native_id);
+        }
+        if (auto it = names.find(state.thread_id); it != names.end()) {
+            info.name = it->second;
+            named_.insert(state.thread_id);
+        } else if (unnamed) {
+            named_.insert(state.thread_id); // not a threading.Thread: keep the OS name
         }
     }
 }

@@ -43,6 +43,8 @@ def parse_args():
     parser.add_argument("--cpuprof", help="the cpuprof executable (default: cpuprof on PATH)")
     parser.add_argument("--output-bench",
                         help="the output_bench executable (default: beside the build's cpuprof)")
+    parser.add_argument("--rusage-run",
+                        help="the rusage_run executable (default: beside output_bench)")
     parser.add_argument("--python", default=DEFAULT_PYTHON, help="the target's interpreter")
     parser.add_argument("--runs", type=int, help="runs per configuration (default 5, --quick 3)")
     parser.add_argument("--quick", action="store_true", help="3 runs per configuration")
@@ -70,6 +72,11 @@ def parse_args():
     if args.output_bench is None:
         build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(args.cpuprof))))
         args.output_bench = os.path.join(build, "tools", "bench", "output_bench")
+    args.rusage_run = args.rusage_run or os.path.join(os.path.dirname(args.output_bench),
+                                                      "rusage_run")
+    if not os.access(args.rusage_run, os.X_OK):
+        parser.error(f"{args.rusage_run} not found: build the rusage_run target or give "
+                     "--rusage-run PATH")
     return args
 
 
@@ -168,8 +175,8 @@ def bench_output(args):
 def main():
     args = parse_args()
     sections = args.only or list(SECTIONS)
-    settings = {"cpuprof": args.cpuprof, "python": args.python, "units": args.units,
-                "rss_seconds": args.rss_seconds, "branch": args.branch}
+    settings = {"cpuprof": args.cpuprof, "rusage_run": args.rusage_run, "python": args.python,
+                "units": args.units, "rss_seconds": args.rss_seconds, "branch": args.branch}
     results = {"machine": machine_info(args),
                "settings": {**settings, "runs": args.runs, "threads": args.threads,
                             "stacks": args.stacks}}

@@ -1,7 +1,7 @@
 """One benchmark run: a target process, optionally with `cpuprof record --pid` attached to it.
 
-cpuprof is reaped with os.wait4 so that its own CPU time and peak RSS come from the kernel. Its
-stderr is read at -vv for the line the sampler logs on its first sample, which carries the
+cpuprof's own CPU time and peak RSS come from the kernel (wait4, by rusage_run). Its stderr is
+read at -vv for the line the sampler logs on its first sample, which carries the
 CLOCK_MONOTONIC time of that sample (the same clock as time.monotonic_ns here).
 """
 import json
@@ -52,12 +52,15 @@ class StderrWatcher:
 
 
 class Recording:
-    """`cpuprof record --pid PID` of a running target, with its rusage once it has ended."""
+    """`cpuprof record --pid PID` of a running target, started through rusage_run so that its
+    CPU time and peak RSS are its own (see rusage_run.cpp for why not wait4 from here)."""
 
-    def __init__(self, cpuprof, pid, rate, flags, out_json, duration_s=RECORD_CAP_S):
-        cmd = [cpuprof, "-vv", "record", "--pid", str(pid), "--rate", str(rate),
-               "--duration", str(duration_s), "-q", "-o", out_json] + list(flags)
+    def __init__(self, settings, pid, rate, flags, out_json, duration_s=RECORD_CAP_S):
         self.out_json = out_json
+        self.rusage_json = out_json + ".rusage"
+        cmd = [settings["rusage_run"], self.rusage_json, "--", settings["cpuprof"], "-vv",
+               "record", "--pid", str(pid), "--rate", str(rate), "--duration", str(duration_s),
+               "-q", "-o", out_json] + list(flags)
         self.started_ns = time.monotonic_ns()
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True, errors="replace")
@@ -77,26 +80,42 @@ class Recording:
     def alive(self):
         return not self.watcher.closed.is_set()
 
+    def cpuprof_pid(self):
+        """The pid of cpuprof itself, the child of rusage_run (None once it has exited)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                children = f.read().split()
+        except OSError:
+            return None
+        return int(children[0]) if children else None
+
     def stop(self):
         self.proc.send_signal(signal.SIGINT)
 
     def reap(self):
         """Waits for cpuprof; returns the profile it wrote (RunError if it failed)."""
         if self.rusage is None:
-            _, status, self.rusage = os.wait4(self.proc.pid, 0)
-            self.proc.returncode = os.waitstatus_to_exitcode(status)
+            self.proc.wait()
             self.watcher.closed.wait(10)
-        if self.proc.returncode != 0:
-            raise RunError(f"cpuprof exited with {self.proc.returncode}: "
+            try:
+                with open(self.rusage_json) as f:
+                    self.rusage = json.load(f)
+            except (OSError, ValueError):
+                self.rusage = {"exit_status": self.proc.returncode}
+        if self.rusage["exit_status"] != 0:
+            raise RunError(f"cpuprof exited with {self.rusage['exit_status']}: "
                            f"{self.watcher.problem()}")
         with open(self.out_json) as f:
             return json.load(f)
 
     def cpu_s(self):
-        return self.rusage.ru_utime + self.rusage.ru_stime
+        return self.rusage["user_s"] + self.rusage["system_s"]
 
     def kill(self):
         if self.rusage is None:
+            pid = self.cpuprof_pid()
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
             self.proc.kill()
             try:
                 self.reap()
@@ -136,7 +155,7 @@ def recording_figures(rec, profile):
     frames = profile.get("frames", [])
     return {
         "cpu_s": rec.cpu_s(),
-        "peak_rss_kb": rec.rusage.ru_maxrss,
+        "peak_rss_kb": rec.rusage["maxrss_kb"],
         "duration_s": profile["duration_s"],
         "stats": stats,
         "unique_stacks": len(profile.get("stacks", [])),
@@ -152,7 +171,8 @@ def recording_figures(rec, profile):
 
 def run_work(settings, config, threads, tmp):
     """One run of bench_target.py, with cpuprof attached unless config["rate"] is None."""
-    ready, go, done, out_json = fresh_paths(tmp, "ready", "go", "done", "profile.json")
+    ready, go, done, out_json, _ = fresh_paths(tmp, "ready", "go", "done", "profile.json",
+                                             "profile.json.rusage")
     cmd = [settings["python"], BENCH_TARGET, str(settings["units"]), str(threads), ready, go, done]
     target = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     rec = None
@@ -160,7 +180,7 @@ def run_work(settings, config, threads, tmp):
         pid = wait_ready(ready, target)
         result = {}
         if config["rate"] is not None:
-            rec = Recording(settings["cpuprof"], pid, config["rate"], config["flags"], out_json)
+            rec = Recording(settings, pid, config["rate"], config["flags"], out_json)
             result["first_sample_ms"] = rec.wait_first_sample()
         touch(go)
         line = target.stdout.readline()
@@ -196,17 +216,18 @@ def read_vm_rss_kb(pid):
 
 def run_many_stacks(settings, tmp):
     """cpuprof at 1 kHz on many_stacks.py for settings["rss_seconds"]; its memory over time."""
-    ready, out_json = fresh_paths(tmp, "stacks-ready", "stacks.json")
+    ready, out_json, _ = fresh_paths(tmp, "stacks-ready", "stacks.json", "stacks.json.rusage")
     target = subprocess.Popen([settings["python"], MANY_STACKS, "--ready", ready,
                                "--branch", str(settings["branch"]), "--depth", "4"])
     rec = None
     try:
         pid = wait_ready(ready, target)
-        rec = Recording(settings["cpuprof"], pid, 1000, [], out_json, settings["rss_seconds"])
+        rec = Recording(settings, pid, 1000, [], out_json, settings["rss_seconds"])
         first_ms = rec.wait_first_sample()
         timeline = []  # (seconds since start, VmRSS kB) while recording
-        while rec.alive():
-            rss = read_vm_rss_kb(rec.proc.pid)
+        cpuprof_pid = rec.cpuprof_pid()
+        while rec.alive() and cpuprof_pid is not None:
+            rss = read_vm_rss_kb(cpuprof_pid)
             if rss is not None:
                 timeline.append((round((time.monotonic_ns() - rec.started_ns) / 1e9, 1), rss))
             rec.watcher.closed.wait(1.0)

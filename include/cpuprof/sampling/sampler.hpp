@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace cpuprof::sampling {
@@ -102,6 +103,7 @@ class Sampler {
     std::int64_t next_refresh_ns_ = 0;
     bool interpreter_gone_ = false;
     bool warned_behind_ = false;
+    std::unordered_set<std::uint64_t> named_; ///< pthread ids whose Python name was looked up
 
     struct FrameKey {
         const python::CodeInfo* code;
