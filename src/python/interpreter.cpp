@@ -3,6 +3,7 @@
 #include "cpuprof/process/elf_image.hpp"
 #include "cpuprof/process/proc_files.hpp"
 #include "cpuprof/python/debug_offsets.hpp"
+#include "cpuprof/python/runtime_scan.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -107,10 +108,16 @@ Interpreter locate_interpreter(Pid pid, const process::RemoteMemory& memory,
         } else if (auto sec = elf->section(".PyRuntime")) {
             runtime = bias + sec->address;
         }
+        auto version = detect_version(memory, *elf, bias, candidate);
+        if (!runtime && version) {
+            // No symbol and no section (a fully stripped build): look for it in the data.
+            if (const PyOffsets* table = static_offsets(version->major, version->minor)) {
+                runtime = scan_for_runtime(memory, maps, candidate.path, *table);
+            }
+        }
         if (!runtime) {
             continue;
         }
-        auto version = detect_version(memory, *elf, bias, candidate);
         if (!version) {
             throw NotPythonError(fmt::format(
                 "process {}: found _PyRuntime in {} but could not tell the Python version "

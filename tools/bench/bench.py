@@ -51,7 +51,8 @@ def parse_args():
     parser.add_argument("--units", type=int, default=1000,
                         help="work units of bench_target.py (default 1000: 2-3 s alone)")
     parser.add_argument("--threads", type=int, default=4, help="threads of the multi-threaded work")
-    parser.add_argument("--rss-seconds", type=float, help="length of the RSS recording (default 60)")
+    parser.add_argument("--rss-seconds", type=float,
+                        help="length of the RSS recording (default 60)")
     parser.add_argument("--long", action="store_true", help="a 600 s RSS recording")
     parser.add_argument("--branch", type=int, default=10,
                         help="many_stacks.py branching: BRANCH**4 call paths (default 10: 10k)")

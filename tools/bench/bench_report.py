@@ -82,8 +82,9 @@ def _rss_section(rss, settings):
     if not rss.get("available"):
         print(f"  not available: {rss.get('error')}")
         return
-    timeline = rss["rss_timeline_kb"]
-    last = timeline[-1][1] / 1024 if timeline else None
+    # Polls after the recording's duration may catch the profile being written: leave them out.
+    recording = [kb for t, kb in rss["rss_timeline_kb"] if t < settings["rss_seconds"]]
+    last = recording[-1] / 1024 if recording else None
     print(f"  {rss['call_paths']} call paths -> {rss['unique_stacks']} unique stacks, "
           f"{rss['stats']['thread_samples']} samples, yield {_fmt(rss['yield'], '.3f')}")
     print(f"  RSS at the end of the recording {_fmt(last, '.1f', ' MB')}, peak including writing "

@@ -50,7 +50,8 @@ def main():
     if threads == 1:
         descend(28, units)
     else:
-        pool = [threading.Thread(target=descend, args=(28, units // threads)) for _ in range(threads)]
+        share = units // threads
+        pool = [threading.Thread(target=descend, args=(28, share)) for _ in range(threads)]
         for t in pool:
             t.start()
         for t in pool:

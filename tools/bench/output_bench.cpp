@@ -77,7 +77,8 @@ void fill_stacks(Profile& profile, const Options& o, std::mt19937_64& rng) {
             std::uniform_int_distribution<std::uint32_t> pick_stack(
                 0, static_cast<std::uint32_t>(profile.stacks.size() - 1));
             const auto parent = profile.stacks.frames(pick_stack(rng));
-            std::uniform_int_distribution<std::size_t> shared(0, std::min(depth, parent.size()) - 1);
+            std::uniform_int_distribution<std::size_t> shared(0,
+                                                              std::min(depth, parent.size()) - 1);
             stack.assign(parent.begin(), parent.begin() + static_cast<std::ptrdiff_t>(shared(rng)));
         }
         while (stack.size() < depth) {
@@ -90,9 +91,8 @@ void fill_stacks(Profile& profile, const Options& o, std::mt19937_64& rng) {
             continue;
         }
         const std::uint64_t samples = samples_of(rng);
-        profile.stacks.add(id, {.samples = samples,
-                                .rss_delta = rss_of(rng),
-                                .cpu_ns = samples * 1'000'000});
+        profile.stacks.add(
+            id, {.samples = samples, .rss_delta = rss_of(rng), .cpu_ns = samples * 1'000'000});
         auto& thread = profile.threads[tid];
         thread.tid = tid;
         thread.name = fmt::format("worker-{}", tid - kFirstTid);
@@ -126,8 +126,8 @@ struct Result {
 
 Result time_format(const Profile& profile, cpuprof::output::Format format, const Options& o) {
     const std::filesystem::path path =
-        std::filesystem::path(o.dir) /
-        fmt::format("cpuprof-output-bench-{}{}", ::getpid(), cpuprof::output::extension_for(format));
+        std::filesystem::path(o.dir) / fmt::format("cpuprof-output-bench-{}{}", ::getpid(),
+                                                   cpuprof::output::extension_for(format));
     std::vector<double> seconds;
     std::uintmax_t bytes = 0;
     for (int i = 0; i < o.repeat; ++i) {
