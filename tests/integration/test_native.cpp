@@ -57,7 +57,7 @@ Collapsed record_native(const Interpreter& interp, const std::string& mode) {
 
 } // namespace
 
-TEST_CASE("--native shows zlib and sha256 under the Python functions that call them",
+TEST_CASE("native stacks show zlib and sha256 under the Python functions that call them",
           "[integration][native]") {
     for (const auto& interp : interpreters()) {
         SECTION(interp.label) {
@@ -73,7 +73,7 @@ TEST_CASE("--native shows zlib and sha256 under the Python functions that call t
     }
 }
 
-TEST_CASE("--native shows Python -> C -> Python through a ctypes qsort callback",
+TEST_CASE("native stacks show Python -> C -> Python through a ctypes qsort callback",
           "[integration][native]") {
     for (const auto& interp : interpreters()) {
         SECTION(interp.label) {

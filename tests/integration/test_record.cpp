@@ -126,7 +126,7 @@ TEST_CASE("a target exiting mid-recording keeps every sample", "[integration][re
     CHECK(profile["stats"]["thread_samples"].get<int>() > 500);
 }
 
-TEST_CASE("--output-dir writes every format, each readable", "[integration][record]") {
+TEST_CASE("record with an output dir writes every format, each readable", "[integration][record]") {
     const auto& interp = interpreters().front();
     TempDir dir;
     const auto outdir = dir.file("out");
