@@ -90,11 +90,11 @@ int run(int argc, char** argv) {
     rec->add_flag("-q,--quiet", record.quiet, "No status line on stderr");
 
     RawTarget top_target;
-    std::string top_rate = "1000";
+    std::string top_rate;
     TopOptions top;
     auto* topc = app.add_subcommand("top", "Live view of the functions using the most time");
     add_target(*topc, top_target, true);
-    topc->add_option("-r,--rate", top_rate, "Samples per second (default 1000)");
+    topc->add_option("-r,--rate", top_rate, "Samples per second (default 1000; 200 with --native)");
     topc->add_flag("-n,--native", top.native, "Include native C/C++ frames");
     topc->add_flag("-i,--idle", top.idle, "Include idle (off-CPU) threads");
     topc->add_option("--delay", top.delay_s, "Seconds between refreshes (default 1)");
@@ -140,7 +140,7 @@ int run(int argc, char** argv) {
     }
     if (topc->parsed()) {
         top.target = resolve_target(top_target, "top");
-        top.rate_hz = parse_rate(top_rate);
+        top.rate_hz = !top_rate.empty() ? parse_rate(top_rate) : top.native ? 200.0 : 1000.0;
         if (!(top.delay_s > 0)) {
             throw UsageError("invalid --delay: give seconds above 0, e.g. --delay 1");
         }

@@ -151,11 +151,11 @@ bool print_plain(const output::TopModel& model) {
     text += output::top_line(columns, output::top_titles(columns), 0);
     text += '\n';
     std::size_t n = 0;
-    for (const auto& row : model.rows()) {
+    for (const output::TopRow* row : model.rows()) {
         if (n++ == kPlainRows) {
             break;
         }
-        text += output::top_line(columns, output::top_cells(model, row, columns), 0);
+        text += output::top_line(columns, output::top_cells(model, *row, columns), 0);
         text += '\n';
     }
     text += '\n';

@@ -106,12 +106,12 @@ void TopScreen::draw(const output::TopModel& model, const std::string& status) {
         put_line(y, width, "(no samples yet: waiting for the target's Python threads to run)",
                  A_NORMAL);
     }
-    for (const auto& row : model.rows()) {
+    for (const output::TopRow* row : model.rows()) {
         if (y > last_row) {
             break;
         }
         put_line(y++, width,
-                 output::top_line(columns, output::top_cells(model, row, columns),
+                 output::top_line(columns, output::top_cells(model, *row, columns),
                                   static_cast<std::size_t>(width)),
                  A_NORMAL);
     }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <limits>
-#include <unordered_map>
 
 namespace cpuprof::output {
 
@@ -38,6 +37,17 @@ std::string thread_label(const profile::Profile& profile, Tid tid) {
     return fmt::format("{} {}", tid, it->second.name);
 }
 
+profile::StackMetrics minus(const profile::StackMetrics& a, const profile::StackMetrics& b) {
+    return {.samples = since(a.samples, b.samples),
+            .instructions = since(a.instructions, b.instructions),
+            .rss_delta = a.rss_delta - b.rss_delta,
+            .cpu_ns = since(a.cpu_ns, b.cpu_ns)};
+}
+
+bool is_zero(const profile::StackMetrics& m) {
+    return m.samples == 0 && m.instructions == 0 && m.rss_delta == 0 && m.cpu_ns == 0;
+}
+
 std::uint64_t counter_of(const profile::StackMetrics& m, profile::CounterKind kind) {
     return kind == profile::CounterKind::HardwareInstructions ? m.instructions : m.cpu_ns;
 }
@@ -67,7 +77,8 @@ void TopModel::reset(profile::Profile& profile, const TopClock& clock) {
     // The sampler re-adds the live threads at its next thread refresh, so the count shows the
     // threads seen since the reset rather than every thread that ever ran.
     profile.threads.clear();
-    seen_samples_.clear();
+    seen_.clear();
+    rebuild_ = true;
     base_stats_ = profile.stats;
     base_clock_ = clock;
     update(profile, clock);
@@ -78,10 +89,21 @@ void TopModel::set_sort(TopSort sort) {
     this->sort();
 }
 
+void TopModel::set_per_thread(bool on) {
+    rebuild_ = rebuild_ || view_.per_thread != on;
+    view_.per_thread = on;
+}
+
+void TopModel::set_lines(bool on) {
+    rebuild_ = rebuild_ || view_.lines != on;
+    view_.lines = on;
+}
+
 bool TopModel::set_native(bool on) {
     if (!native_recorded_) {
         return false;
     }
+    rebuild_ = rebuild_ || view_.native != on;
     view_.native = on;
     return true;
 }
@@ -94,6 +116,7 @@ void TopModel::index_frames(const profile::FrameTable& frames) {
         key_labels_.clear();
         keys_lines_ = view_.lines;
         keys_native_ = native;
+        rebuild_ = true;
     }
     for (auto id = static_cast<profile::FrameId>(key_of_frame_.size()); id < frames.size(); ++id) {
         const profile::Frame& frame = frames[id];
@@ -115,104 +138,122 @@ void TopModel::index_frames(const profile::FrameTable& frames) {
     }
 }
 
+std::uint32_t TopModel::row_for(const profile::Profile& profile, Tid tid, std::uint32_t key) {
+    std::uint32_t* slot = nullptr;
+    if (view_.per_thread) {
+        const auto packed =
+            (static_cast<std::uint64_t>(static_cast<std::uint32_t>(tid)) << 32) | key;
+        slot = &row_of_thread_key_.try_emplace(packed, kNone).first->second;
+    } else {
+        slot = &row_of_key_[key];
+    }
+    if (*slot == kNone) {
+        *slot = static_cast<std::uint32_t>(rows_.size());
+        TopRow row;
+        row.thread = tid;
+        row.label = key_labels_[key];
+        if (view_.per_thread) {
+            row.thread_label = thread_label(profile, tid);
+        }
+        rows_.push_back(std::move(row));
+        row_states_.push_back({key, 0, kNone});
+    }
+    return *slot;
+}
+
+void TopModel::walk(const profile::Profile& profile,
+                    profile::StackId id,
+                    const profile::StackMetrics& added,
+                    std::uint64_t recent) {
+    const Tid tid = view_.per_thread ? profile.stacks.thread(id) : 0;
+    ++stamp_;
+    std::uint32_t leaf = kNone;
+    for (const profile::FrameId frame : profile.stacks.frames(id)) {
+        const std::uint32_t key = key_of_frame_[frame];
+        if (key == kNone) {
+            continue;
+        }
+        const std::uint32_t r = row_for(profile, tid, key);
+        if (!view_.lines) {
+            frame_samples_[frame] += added.samples;
+            // Counts only grow until a reset, so the running maximum is the hottest line.
+            if (hottest_[key] == kNone || frame_samples_[frame] > frame_samples_[hottest_[key]]) {
+                hottest_[key] = frame;
+            }
+        }
+        // Recursion: a function appearing twice in one stack still ran for one sample.
+        if (row_states_[r].stamp != stamp_) {
+            row_states_[r].stamp = stamp_;
+            rows_[r].total += added;
+            rows_[r].total_recent += recent;
+        }
+        leaf = r;
+    }
+    if (leaf != kNone) {
+        rows_[leaf].own += added;
+        rows_[leaf].own_recent += recent;
+    }
+}
+
 void TopModel::fold(const profile::Profile& profile) {
     index_frames(profile.frames);
     const profile::StackTable& stacks = profile.stacks;
-    rows_.clear();
+    // Stacks only grow until reset(); fewer stacks or fewer samples mean the table was cleared
+    // elsewhere, and nothing seen before is left.
+    bool cleared = stacks.size() < seen_.size();
+    for (profile::StackId id = 0; !cleared && id < seen_.size(); ++id) {
+        cleared = stacks.metrics(id).samples < seen_[id].samples;
+    }
+    if (cleared) {
+        seen_.clear();
+        rebuild_ = true;
+    }
+    if (rebuild_) {
+        rows_.clear();
+        row_states_.clear();
+        row_of_key_.clear();
+        row_of_thread_key_.clear();
+        frame_samples_.clear();
+        hottest_.clear();
+    }
+    seen_.resize(stacks.size());
+    frame_samples_.resize(view_.lines ? 0 : profile.frames.size(), 0);
+    hottest_.resize(view_.lines ? 0 : keys_.size(), kNone);
+    row_of_key_.resize(view_.per_thread ? 0 : keys_.size(), kNone);
+    for (TopRow& row : rows_) {
+        row.own_recent = 0;
+        row.total_recent = 0;
+    }
     recent_samples_ = 0;
-    seen_samples_.resize(stacks.size(), 0);
-
-    // Row of each key: a dense vector for the shared view, a map keyed by (thread, key) when
-    // the view is per thread.
-    std::vector<std::uint32_t> row_of_key(view_.per_thread ? 0 : keys_.size(), kNone);
-    std::unordered_map<std::uint64_t, std::uint32_t> row_of_thread_key;
-    std::vector<profile::StackId> counted_in;
-    std::vector<std::uint32_t> row_keys;
-    // Samples of each frame, to name a function by its hottest line.
-    std::vector<std::uint64_t> frame_samples(view_.lines ? 0 : profile.frames.size(), 0);
-    auto row_for = [&](Tid tid, std::uint32_t key) -> std::uint32_t {
-        std::uint32_t* slot = nullptr;
-        if (view_.per_thread) {
-            const auto packed =
-                (static_cast<std::uint64_t>(static_cast<std::uint32_t>(tid)) << 32) | key;
-            slot = &row_of_thread_key.try_emplace(packed, kNone).first->second;
-        } else {
-            slot = &row_of_key[key];
-        }
-        if (*slot == kNone) {
-            *slot = static_cast<std::uint32_t>(rows_.size());
-            TopRow row;
-            row.thread = tid;
-            if (view_.per_thread) {
-                row.thread_label = thread_label(profile, tid);
-            }
-            rows_.push_back(std::move(row));
-            counted_in.push_back(kNone);
-            row_keys.push_back(key);
-        }
-        return *slot;
-    };
-
     for (profile::StackId id = 0; id < stacks.size(); ++id) {
-        const profile::StackMetrics& metrics = stacks.metrics(id);
-        const std::uint64_t recent = since(metrics.samples, seen_samples_[id]);
-        seen_samples_[id] = metrics.samples;
-        recent_samples_ += recent;
-        const Tid tid = view_.per_thread ? stacks.thread(id) : 0;
-        std::uint32_t leaf = kNone;
-        for (const profile::FrameId frame : stacks.frames(id)) {
-            const std::uint32_t key = key_of_frame_[frame];
-            if (key == kNone) {
-                continue;
-            }
-            const std::uint32_t r = row_for(tid, key);
-            if (!view_.lines) {
-                frame_samples[frame] += metrics.samples;
-            }
-            // Recursion: a function appearing twice in one stack still ran for one sample.
-            if (counted_in[r] != id) {
-                counted_in[r] = id;
-                rows_[r].total += metrics;
-                rows_[r].total_recent += recent;
-            }
-            leaf = r;
-        }
-        if (leaf != kNone) {
-            rows_[leaf].own += metrics;
-            rows_[leaf].own_recent += recent;
+        const profile::StackMetrics& now = stacks.metrics(id);
+        const profile::StackMetrics added = minus(now, seen_[id]);
+        seen_[id] = now;
+        recent_samples_ += added.samples;
+        if (rebuild_) {
+            walk(profile, id, now, added.samples);
+        } else if (!is_zero(added)) {
+            walk(profile, id, added, added.samples);
         }
     }
-    label_rows(profile.frames, row_keys, frame_samples);
+    rebuild_ = false;
+    label_rows(profile.frames);
 }
 
-void TopModel::label_rows(const profile::FrameTable& frames,
-                          const std::vector<std::uint32_t>& row_keys,
-                          const std::vector<std::uint64_t>& frame_samples) {
+void TopModel::label_rows(const profile::FrameTable& frames) {
     if (view_.lines) {
-        for (std::size_t r = 0; r < rows_.size(); ++r) {
-            rows_[r].label = key_labels_[row_keys[r]];
-        }
-        return;
-    }
-    std::vector<profile::FrameId> hottest(keys_.size(), kNone);
-    for (profile::FrameId id = 0; id < frame_samples.size(); ++id) {
-        const std::uint32_t key = key_of_frame_[id];
-        if (frame_samples[id] == 0 || key == kNone) {
-            continue;
-        }
-        if (hottest[key] == kNone || frame_samples[id] > frame_samples[hottest[key]]) {
-            hottest[key] = id;
-        }
+        return; // a line's label never changes
     }
     for (std::size_t r = 0; r < rows_.size(); ++r) {
-        const std::uint32_t key = row_keys[r];
-        if (hottest[key] == kNone || frames[hottest[key]].line <= 0) {
-            rows_[r].label = key_labels_[key];
+        RowState& state = row_states_[r];
+        const profile::FrameId hottest = hottest_[state.key];
+        if (hottest == state.label_frame || hottest == kNone || frames[hottest].line <= 0) {
             continue;
         }
-        profile::Frame shown = keys_[key];
-        shown.line = frames[hottest[key]].line;
+        profile::Frame shown = keys_[state.key];
+        shown.line = frames[hottest].line;
         rows_[r].label = label_of(shown);
+        state.label_frame = hottest;
     }
 }
 
@@ -243,6 +284,11 @@ void TopModel::read_header(const profile::Profile& profile, const TopClock& cloc
 }
 
 void TopModel::sort() {
+    sorted_.clear();
+    sorted_.reserve(rows_.size());
+    for (const TopRow& row : rows_) {
+        sorted_.push_back(&row);
+    }
     const profile::CounterKind counter = header_.counter;
     auto key = [this, counter](const TopRow& r) -> std::uint64_t {
         switch (view_.sort) {
@@ -263,22 +309,22 @@ void TopModel::sort() {
     };
     // Ties (common right after a reset) fall back to the cumulative figures, then to the label,
     // so rows do not swap places between refreshes.
-    std::sort(rows_.begin(), rows_.end(), [&key](const TopRow& a, const TopRow& b) {
-        const auto ka = key(a);
-        const auto kb = key(b);
+    std::sort(sorted_.begin(), sorted_.end(), [&key](const TopRow* a, const TopRow* b) {
+        const auto ka = key(*a);
+        const auto kb = key(*b);
         if (ka != kb) {
             return ka > kb;
         }
-        if (a.own.samples != b.own.samples) {
-            return a.own.samples > b.own.samples;
+        if (a->own.samples != b->own.samples) {
+            return a->own.samples > b->own.samples;
         }
-        if (a.total.samples != b.total.samples) {
-            return a.total.samples > b.total.samples;
+        if (a->total.samples != b->total.samples) {
+            return a->total.samples > b->total.samples;
         }
-        if (a.label != b.label) {
-            return a.label < b.label;
+        if (a->label != b->label) {
+            return a->label < b->label;
         }
-        return a.thread < b.thread;
+        return a->thread < b->thread;
     });
 }
 

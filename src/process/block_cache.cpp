@@ -12,7 +12,7 @@ const BlockCache::Block* BlockCache::block_for(RemoteAddr base) const noexcept {
     }
     std::size_t slot = used_ < kBlocks ? used_ : next_victim_++ % kBlocks;
     Block& block = blocks_[slot];
-    if (inner_.read(base, block.data.data(), kBlockSize) != 0) {
+    if (inner_.read(base, block.data.data(), block_size_) != 0) {
         block.base = ~RemoteAddr{0}; // never a block base: the slot holds nothing valid now
         return nullptr;
     }
@@ -24,8 +24,8 @@ const BlockCache::Block* BlockCache::block_for(RemoteAddr base) const noexcept {
 }
 
 int BlockCache::read(RemoteAddr address, void* destination, std::size_t length) const noexcept {
-    const RemoteAddr base = address & ~static_cast<RemoteAddr>(kBlockSize - 1);
-    if (length == 0 || address - base + length > kBlockSize) {
+    const RemoteAddr base = address & ~static_cast<RemoteAddr>(block_size_ - 1);
+    if (length == 0 || address - base + length > block_size_) {
         return inner_.read(address, destination, length);
     }
     const Block* block = block_for(base);

@@ -23,6 +23,22 @@ FrameWalker::FrameWalker(const process::RemoteMemory& memory, const PyOffsets& o
     , codes_(codes)
     , frame_(static_cast<std::size_t>(offsets.frame.size)) {}
 
+int FrameWalker::line_of(const CodeInfo& code, int byte_offset) {
+    // Real programs touch a few thousand (code, offset) pairs; the cap only guards memory
+    // against a target that keeps generating code.
+    constexpr std::size_t kMaxLines = 1 << 20;
+    const LineKey key{&code, byte_offset};
+    if (auto it = lines_.find(key); it != lines_.end()) {
+        return it->second;
+    }
+    if (lines_.size() >= kMaxLines) {
+        lines_.clear();
+    }
+    const int line = CodeCache::line_of(code, offsets_.line_table, byte_offset);
+    lines_.emplace(key, line);
+    return line;
+}
+
 bool FrameWalker::read_frame(RemoteAddr address) {
     return memory_.read(address, frame_.data(), frame_.size()) == 0;
 }
@@ -100,8 +116,7 @@ ReadStatus FrameWalker::walk(RemoteAddr top, std::vector<PyFrame>& out, bool& tr
                 is_entry = false; // set when the shim below this frame is reached
             }
         }
-        out.push_back(PyFrame{code, CodeCache::line_of(*code, offsets_.line_table, byte_offset),
-                              is_entry});
+        out.push_back(PyFrame{code, line_of(*code, byte_offset), is_entry});
         address = previous;
     }
     return ReadStatus::Ok;

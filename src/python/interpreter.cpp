@@ -9,7 +9,7 @@
 #include <cctype>
 #include <fmt/format.h>
 #include <optional>
-#include <regex>
+#include <string_view>
 
 namespace cpuprof::python {
 
@@ -21,9 +21,28 @@ struct Candidate {
     RemoteAddr load_start = 0;
 };
 
+/// ".../libpython3.12.so", ".../libpython3.9d.so.1.0" (a map of `path` is a libpython).
 bool is_libpython(const std::string& path) {
-    static const std::regex pattern(R"(.*/libpython3\.\d+[a-z]*\.so(\.[0-9.]+)?$)");
-    return std::regex_match(path, pattern);
+    const auto slash = path.rfind('/');
+    std::string_view name = std::string_view(path).substr(slash == std::string::npos ? 0 : slash + 1);
+    constexpr std::string_view kPrefix = "libpython3.";
+    if (!name.starts_with(kPrefix)) {
+        return false;
+    }
+    name.remove_prefix(kPrefix.size());
+    std::size_t digits = 0;
+    while (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits])) != 0) {
+        ++digits;
+    }
+    if (digits == 0) {
+        return false;
+    }
+    name.remove_prefix(digits);
+    while (!name.empty() && std::islower(static_cast<unsigned char>(name.front())) != 0 &&
+           !name.starts_with(".so")) {
+        name.remove_prefix(1); // ABI flags: d, m, t ...
+    }
+    return name == ".so" || name.starts_with(".so.");
 }
 
 std::optional<RemoteAddr> load_start_of(const std::vector<process::MemoryMap>& maps,

@@ -44,13 +44,8 @@ void StackReader::read_stack(const ThreadState& state, ThreadStack& out, bool va
     }
     blocks_.clear();
     out.status = walker_.walk(current.top_frame, out.frames, out.truncated);
-    if (out.status == ReadStatus::Ok && validate) {
-        ThreadState after = current;
-        if (!states_.refresh(interp_, after)) {
-            out.status = ReadStatus::Failed;
-        } else if (after.top_frame != current.top_frame) {
-            out.status = ReadStatus::Torn;
-        }
+    if (out.status == ReadStatus::Ok && validate && !states_.top_frame_unchanged(current)) {
+        out.status = ReadStatus::Torn;
     }
 }
 

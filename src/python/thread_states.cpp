@@ -61,6 +61,7 @@ bool ThreadStateReader::decode(RemoteAddr address, RemoteAddr interp, ThreadStat
         break;
     case FrameModel::CFrame: {
         const RemoteAddr cframe = field<RemoteAddr>(buffer_, t.cframe);
+        state.cframe = cframe;
         state.top_frame = 0;
         if (cframe != 0 &&
             !memory_.try_read(cframe + static_cast<RemoteAddr>(
@@ -97,6 +98,27 @@ bool ThreadStateReader::list(RemoteAddr interp, std::vector<ThreadState>& out) {
 
 bool ThreadStateReader::refresh(RemoteAddr interp, ThreadState& state) {
     return decode(state.address, interp, state);
+}
+
+bool ThreadStateReader::top_frame_unchanged(const ThreadState& state) {
+    const auto& o = interpreter_.offsets;
+    RemoteAddr where = 0;
+    switch (o.frame_model) {
+    case FrameModel::FrameObject:
+        where = state.address + static_cast<RemoteAddr>(o.thread.frame);
+        break;
+    case FrameModel::CurrentFrame:
+        where = state.address + static_cast<RemoteAddr>(o.thread.current_frame);
+        break;
+    case FrameModel::CFrame:
+        if (state.cframe == 0) {
+            return state.top_frame == 0;
+        }
+        where = state.cframe + static_cast<RemoteAddr>(o.cframe.current_frame);
+        break;
+    }
+    RemoteAddr top = 0;
+    return memory_.try_read(where, top) && top == state.top_frame;
 }
 
 RemoteAddr ThreadStateReader::gil_holder(RemoteAddr interp) {

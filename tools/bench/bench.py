@@ -48,8 +48,8 @@ def parse_args():
     parser.add_argument("--python", default=DEFAULT_PYTHON, help="the target's interpreter")
     parser.add_argument("--runs", type=int, help="runs per configuration (default 5, --quick 3)")
     parser.add_argument("--quick", action="store_true", help="3 runs per configuration")
-    parser.add_argument("--units", type=int, default=1000,
-                        help="work units of bench_target.py (default 1000: 2-3 s alone)")
+    parser.add_argument("--units", type=int, default=6000,
+                        help="work units of bench_target.py (default 6000: 2-3 s alone)")
     parser.add_argument("--threads", type=int, default=4, help="threads of the multi-threaded work")
     parser.add_argument("--rss-seconds", type=float,
                         help="length of the RSS recording (default 60)")

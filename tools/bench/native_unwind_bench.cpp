@@ -31,7 +31,9 @@ using cpuprof::native::NativeSymbol;
 using cpuprof::native::Symbolizer;
 using cpuprof::native::Unwinder;
 
-// A 30-deep Python recursion around a pure-Python loop; one line per round of fixed work.
+// A 30-deep Python recursion around a pure-Python loop; per round of fixed work, one line with
+// its wall time and the thread's CPU time (which leaves out waiting for a CPU, the noise of a
+// busy machine, but keeps what sampling costs the target itself: lost caches, re-scheduling).
 constexpr const char* kTargetScript = R"(
 import os, sys, time
 fd = int(sys.argv[1])
@@ -44,9 +46,10 @@ def nest(depth, n):
     return leaf(n) if depth == 0 else nest(depth - 1, n)
 os.write(fd, b"R")
 while True:
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.thread_time()
     nest(30, 300000)
-    os.write(fd, ("%.6f\n" % (time.perf_counter() - start)).encode())
+    wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+    os.write(fd, ("%.6f %.6f\n" % (wall, cpu)).encode())
 )";
 
 constexpr int kTargetFd = 3;
@@ -85,13 +88,18 @@ class Target {
 
     [[nodiscard]] Pid pid() const { return pid_; }
 
-    /// The next round's duration in seconds.
-    double next_round() {
+    struct Round {
+        double wall; ///< seconds
+        double cpu;  ///< seconds
+    };
+    Round next_round() {
         auto line = read_line(std::chrono::seconds(60), '\n');
         if (!line) {
             throw std::runtime_error("the target stopped reporting");
         }
-        return std::stod(*line);
+        std::size_t used = 0;
+        const double wall = std::stod(*line, &used);
+        return {wall, std::stod(line->substr(used))};
     }
 
   private:
@@ -147,6 +155,7 @@ void measure_samples(Pid pid, int count) {
     std::vector<const NativeSymbol*> symbols;
     SampleTimes times;
     double cold_total = 0;
+    double cold_stopped = 0;
     for (int i = 0; i <= count; ++i) {
         const auto t0 = Clock::now();
         Clock::time_point t1;
@@ -161,7 +170,9 @@ void measure_samples(Pid pid, int count) {
         symbolizer.symbolize(pcs, symbols);
         const auto t4 = Clock::now();
         if (i == 0) {
-            cold_total = micros(t4 - t0); // first sample: unwind info and symbols not cached yet
+            // First sample: unwind info and symbols not cached yet.
+            cold_total = micros(t4 - t0);
+            cold_stopped = micros(t3 - t0);
             continue;
         }
         times.stop.push_back(micros(t1 - t0));
@@ -171,7 +182,9 @@ void measure_samples(Pid pid, int count) {
         times.total.push_back(micros(t4 - t0));
         times.depth.push_back(static_cast<double>(pcs.size()));
     }
-    fmt::print("per sample over {} samples (first, cold sample: {:.0f} µs)\n", count, cold_total);
+    fmt::print("first (cold) sample: {:.0f} µs, of which the target was stopped {:.0f} µs\n",
+               cold_total, cold_stopped);
+    fmt::print("per sample over the next {} samples\n", count);
     fmt::print("  {:<34} {:>10} {:>10}\n", "step", "median µs", "p95 µs");
     const auto row = [](const char* name, const std::vector<double>& v) {
         const Stats s = stats_of(v);
@@ -186,13 +199,18 @@ void measure_samples(Pid pid, int count) {
     fmt::print("  distinct pcs symbolized: {}\n", symbolizer.cached_pcs());
 }
 
-std::vector<double> collect_rounds(Target& target, int rounds) {
+struct Rounds {
+    std::vector<double> wall;
+    std::vector<double> cpu;
+};
+
+void collect_rounds(Target& target, int rounds, Rounds& into) {
     (void)target.next_round(); // the round under way when the phase began mixes both phases
-    std::vector<double> durations;
     for (int i = 0; i < rounds; ++i) {
-        durations.push_back(target.next_round());
+        const Target::Round round = target.next_round();
+        into.wall.push_back(round.wall);
+        into.cpu.push_back(round.cpu);
     }
-    return durations;
 }
 
 // Samples the target's main thread at `rate` until destroyed, as `record --native` would.
@@ -238,29 +256,33 @@ class BackgroundSampler {
 
 // Alternates unsampled and sampled phases so that drift in the machine's load hits both alike.
 void measure_slowdown(Target& target, double rate, int rounds, int repeats) {
-    std::vector<double> unsampled;
-    std::vector<double> sampled;
+    Rounds unsampled;
+    Rounds sampled;
     long taken = 0;
     double sampled_seconds = 0;
     for (int repeat = 0; repeat < repeats; ++repeat) {
-        auto plain = collect_rounds(target, rounds);
-        unsampled.insert(unsampled.end(), plain.begin(), plain.end());
+        collect_rounds(target, rounds, unsampled);
         const auto started = Clock::now();
         BackgroundSampler sampler(target.pid(), rate);
-        auto with = collect_rounds(target, rounds);
-        sampled.insert(sampled.end(), with.begin(), with.end());
+        collect_rounds(target, rounds, sampled);
         taken += sampler.taken();
         sampled_seconds += std::chrono::duration<double>(Clock::now() - started).count();
     }
-    const Stats base = stats_of(unsampled);
-    const Stats hot = stats_of(sampled);
     fmt::print("target slowdown at {:.0f} Hz ({} x {} rounds per phase)\n", rate, repeats, rounds);
-    fmt::print("  unsampled round: median {:.2f} ms, p95 {:.2f} ms\n", base.median * 1e3,
-               base.p95 * 1e3);
-    fmt::print("  sampled round:   median {:.2f} ms, p95 {:.2f} ms\n", hot.median * 1e3,
-               hot.p95 * 1e3);
-    fmt::print("  slowdown:        {:+.2f} % (medians)\n", (hot.median / base.median - 1) * 100);
-    fmt::print("  samples taken:   {} ({:.0f} Hz achieved)\n", taken,
+    fmt::print("  {:<10} {:>16} {:>16} {:>10}\n", "per round", "unsampled ms", "sampled ms",
+               "slowdown");
+    const auto row = [](const char* name, const std::vector<double>& base,
+                        const std::vector<double>& hot) {
+        const Stats b = stats_of(base);
+        const Stats h = stats_of(hot);
+        fmt::print("  {:<10} {:>16} {:>16} {:>+9.1f}%\n", name,
+                   fmt::format("{:.2f} (p95 {:.2f})", b.median * 1e3, b.p95 * 1e3),
+                   fmt::format("{:.2f} (p95 {:.2f})", h.median * 1e3, h.p95 * 1e3),
+                   (h.median / b.median - 1) * 100);
+    };
+    row("wall", unsampled.wall, sampled.wall);
+    row("cpu", unsampled.cpu, sampled.cpu);
+    fmt::print("  samples taken: {} ({:.0f} Hz achieved)\n", taken,
                static_cast<double>(taken) / sampled_seconds);
 }
 

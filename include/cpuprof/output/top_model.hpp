@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace cpuprof::output {
@@ -66,47 +67,66 @@ struct TopClock {
 
 /// The live view's state. It folds the growing profile into rows at each refresh and remembers
 /// what it saw the time before, so percentages describe the last interval (what is hot now) while
-/// times and counters add up since start or the last reset.
+/// times and counters add up since start or the last reset. Only the stacks sampled since the
+/// previous refresh are walked, so the sampler's mutex is held briefly even on a large profile.
 class TopModel {
   public:
     explicit TopModel(bool native_recorded)
         : native_recorded_(native_recorded) {}
 
-    /// Re-reads the profile. The caller holds the sampler's profile mutex.
+    /// Re-reads the profile and sorts the rows. The caller holds the sampler's profile mutex.
     void update(const profile::Profile& profile, const TopClock& clock);
     /// Forgets every stack and restarts the header's figures. The caller holds the mutex.
     void reset(profile::Profile& profile, const TopClock& clock);
 
-    /// Rows sorted by the view's column; after a change of the view, call update() (or sort()
-    /// when only the sort column changed).
-    [[nodiscard]] const std::vector<TopRow>& rows() const noexcept { return rows_; }
+    /// Rows sorted by the view's column, valid until the next update(). A change of the view
+    /// shows at the next update(); set_sort() re-sorts at once.
+    [[nodiscard]] const std::vector<const TopRow*>& rows() const noexcept { return sorted_; }
     [[nodiscard]] const TopHeader& header() const noexcept { return header_; }
     [[nodiscard]] std::uint64_t recent_samples() const noexcept { return recent_samples_; }
     [[nodiscard]] const TopView& view() const noexcept { return view_; }
     [[nodiscard]] bool native_recorded() const noexcept { return native_recorded_; }
 
     void set_sort(TopSort sort);
-    void set_per_thread(bool on) { view_.per_thread = on; }
-    void set_lines(bool on) { view_.lines = on; }
+    void set_per_thread(bool on);
+    void set_lines(bool on);
     /// Returns false (and changes nothing) when native frames were not recorded.
     bool set_native(bool on);
 
   private:
-    void fold(const profile::Profile& profile);
-    void label_rows(const profile::FrameTable& frames,
-                    const std::vector<std::uint32_t>& row_keys,
-                    const std::vector<std::uint64_t>& frame_samples);
+    /// A row's bookkeeping, beside it in `rows_`.
+    struct RowState {
+        std::uint32_t key;
+        std::uint64_t stamp;          ///< the stack walk that last counted the row's total
+        profile::FrameId label_frame; ///< the frame its label names the line of
+    };
     void index_frames(const profile::FrameTable& frames);
+    void fold(const profile::Profile& profile);
+    void walk(const profile::Profile& profile,
+              profile::StackId id,
+              const profile::StackMetrics& added,
+              std::uint64_t recent);
+    std::uint32_t row_for(const profile::Profile& profile, Tid tid, std::uint32_t key);
+    void label_rows(const profile::FrameTable& frames);
     void read_header(const profile::Profile& profile, const TopClock& clock);
     void sort();
 
     bool native_recorded_;
     TopView view_;
     TopHeader header_;
-    std::vector<TopRow> rows_;
+    std::vector<TopRow> rows_; ///< in order of appearance; `sorted_` points into it
+    std::vector<RowState> row_states_;
+    std::vector<const TopRow*> sorted_;
+    std::vector<std::uint32_t> row_of_key_;                              ///< shared view
+    std::unordered_map<std::uint64_t, std::uint32_t> row_of_thread_key_; ///< per-thread view
+    bool rebuild_ = true;
+    std::uint64_t stamp_ = 0;
     std::uint64_t recent_samples_ = 0;
-    /// Samples of each stack at the previous update, by stack id (ids hold until a reset).
-    std::vector<std::uint64_t> seen_samples_;
+    /// Each stack's metrics at the previous update, by stack id (ids hold until a reset).
+    std::vector<profile::StackMetrics> seen_;
+    /// Function view: samples of each frame and the hottest frame of each key, for the label.
+    std::vector<std::uint64_t> frame_samples_;
+    std::vector<profile::FrameId> hottest_;
     profile::SamplingStats base_stats_;
     TopClock base_clock_;
 

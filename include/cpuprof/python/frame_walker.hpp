@@ -5,6 +5,7 @@
 #include "cpuprof/python/offsets.hpp"
 #include "cpuprof/python/thread_stack.hpp"
 
+#include <unordered_map>
 #include <vector>
 
 namespace cpuprof::python {
@@ -25,11 +26,25 @@ class FrameWalker {
   private:
     /// Reads one frame; returns false on a failed read.
     bool read_frame(RemoteAddr address);
+    /// The line of an instruction, decoded once per (code object, offset) and remembered:
+    /// decoding a line table from its start on every sample would dominate the sampling cost.
+    int line_of(const CodeInfo& code, int byte_offset);
 
     const process::RemoteMemory& memory_;
     const PyOffsets& offsets_;
     CodeCache& codes_;
     std::vector<std::byte> frame_;
+    struct LineKey {
+        const CodeInfo* code;
+        int offset;
+        bool operator==(const LineKey&) const = default;
+    };
+    struct LineKeyHash {
+        std::size_t operator()(const LineKey& k) const noexcept {
+            return std::hash<const void*>{}(k.code) ^ (static_cast<std::size_t>(k.offset) * 0x9e3779b97f4a7c15ULL);
+        }
+    };
+    std::unordered_map<LineKey, int, LineKeyHash> lines_;
 };
 
 } // namespace cpuprof::python

@@ -15,6 +15,7 @@ struct ThreadState {
     std::uint64_t thread_id = 0; ///< pthread_t
     Tid native_id = 0;           ///< OS tid (0 when unknown)
     RemoteAddr top_frame = 0;    ///< innermost frame (PyFrameObject* or _PyInterpreterFrame*)
+    RemoteAddr cframe = 0;       ///< 3.11/3.12: the _PyCFrame the top frame was read from
 };
 
 /// Reads thread states: the list of an interpreter, each one's innermost frame, the GIL holder,
@@ -30,6 +31,11 @@ class ThreadStateReader {
     /// Re-reads one thread state (its innermost frame may have changed). Returns false when the
     /// read fails or the state no longer belongs to `interp` (the thread exited).
     bool refresh(RemoteAddr interp, ThreadState& state);
+
+    /// Reads the innermost frame pointer again (one read) and tells whether it still is
+    /// `state.top_frame`. On 3.11/3.12 the _PyCFrame it came from is re-read: a nested eval loop
+    /// entered meanwhile leaves it unchanged, and the frames read are then still a true stack.
+    [[nodiscard]] bool top_frame_unchanged(const ThreadState& state);
 
     /// The thread state holding the GIL now, 0 when none (or when it cannot be read).
     [[nodiscard]] RemoteAddr gil_holder(RemoteAddr interp);

@@ -1,7 +1,10 @@
 #include "cpuprof/output/top_model.hpp"
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace cpuprof;
@@ -47,9 +50,9 @@ struct LiveProfile {
 };
 
 const TopRow* find_row(const TopModel& model, const std::string& label, Tid tid = 0) {
-    for (const auto& row : model.rows()) {
-        if (row.label == label && row.thread == tid) {
-            return &row;
+    for (const TopRow* row : model.rows()) {
+        if (row->label == label && row->thread == tid) {
+            return row;
         }
     }
     return nullptr;
@@ -57,8 +60,8 @@ const TopRow* find_row(const TopModel& model, const std::string& label, Tid tid 
 
 std::vector<std::string> labels(const TopModel& model) {
     std::vector<std::string> out;
-    for (const auto& row : model.rows()) {
-        out.push_back(row.label);
+    for (const TopRow* row : model.rows()) {
+        out.push_back(row->label);
     }
     return out;
 }
@@ -99,7 +102,7 @@ TEST_CASE("top percentages describe the last interval, times the whole window", 
     TopModel model(false);
     model.set_lines(true);
     model.update(lp.p, {});
-    CHECK(model.rows().front().label == "heavy (busy.py:3)");
+    CHECK(model.rows().front()->label == "heavy (busy.py:3)");
 
     // The program changes phase: light is now the hot one.
     lp.add(kMain, {lp.main, lp.heavy3}, 5);
@@ -114,15 +117,15 @@ TEST_CASE("top percentages describe the last interval, times the whole window", 
     CHECK(light->own.samples == 55);
     CHECK(heavy->own_recent == 5);
     CHECK(heavy->own.samples == 95);
-    CHECK(model.rows().front().label == "light (busy.py:7)"); // %Own: now
+    CHECK(model.rows().front()->label == "light (busy.py:7)"); // %Own: now
 
     model.set_sort(TopSort::OwnTime); // OwnTime: the whole window
-    CHECK(model.rows().front().label == "heavy (busy.py:3)");
+    CHECK(model.rows().front()->label == "heavy (busy.py:3)");
     model.set_sort(TopSort::TotalShare);
-    CHECK(model.rows().front().label == "main (busy.py:10)");
+    CHECK(model.rows().front()->label == "main (busy.py:10)");
     model.set_sort(TopSort::TotalTime);
-    CHECK(model.rows().front().label == "main (busy.py:10)");
-    CHECK(model.rows().front().total.samples == 150);
+    CHECK(model.rows().front()->label == "main (busy.py:10)");
+    CHECK(model.rows().front()->total.samples == 150);
 }
 
 TEST_CASE("top sorts by the counter column: CPU time, or instructions when counted",
@@ -133,11 +136,11 @@ TEST_CASE("top sorts by the counter column: CPU time, or instructions when count
     TopModel model(false);
     model.update(lp.p, {});
     model.set_sort(TopSort::OwnCounter);
-    CHECK(model.rows().front().label == "light (busy.py:7)");
-    CHECK(model.rows().front().own.cpu_ns == 9'000'000);
+    CHECK(model.rows().front()->label == "light (busy.py:7)");
+    CHECK(model.rows().front()->own.cpu_ns == 9'000'000);
     model.set_sort(TopSort::TotalCounter);
-    CHECK(model.rows().front().label == "main (busy.py:10)");
-    CHECK(model.rows().front().total.cpu_ns == 10'000'000);
+    CHECK(model.rows().front()->label == "main (busy.py:10)");
+    CHECK(model.rows().front()->total.cpu_ns == 10'000'000);
 
     // With the hardware counter the column is instructions, not CPU time.
     lp.p.counter = profile::CounterKind::HardwareInstructions;
@@ -145,8 +148,8 @@ TEST_CASE("top sorts by the counter column: CPU time, or instructions when count
                     {.instructions = 7'000'000});
     model.update(lp.p, {});
     model.set_sort(TopSort::OwnCounter);
-    CHECK(model.rows().front().label == "heavy (busy.py:3)");
-    CHECK(model.rows().front().own.instructions == 7'000'000);
+    CHECK(model.rows().front()->label == "heavy (busy.py:3)");
+    CHECK(model.rows().front()->own.instructions == 7'000'000);
 }
 
 TEST_CASE("top folds lines into functions named by their hottest line, and splits threads",
@@ -201,12 +204,12 @@ TEST_CASE("top shows native frames only when recorded and toggled on", "[output]
 
     TopModel model(true);
     model.update(lp.p, {});
-    CHECK(model.rows().front().label == "deflate (libz.so.1)");
+    CHECK(model.rows().front()->label == "deflate (libz.so.1)");
     REQUIRE(model.set_native(false));
     model.update(lp.p, {});
     // The deepest Python frame owns the sample once native frames are hidden.
-    CHECK(model.rows().front().label == "heavy (busy.py:3)");
-    CHECK(model.rows().front().own.samples == 10);
+    CHECK(model.rows().front()->label == "heavy (busy.py:3)");
+    CHECK(model.rows().front()->own.samples == 10);
     CHECK(find_row(model, "deflate (libz.so.1)") == nullptr);
 }
 
@@ -259,9 +262,74 @@ TEST_CASE("top's reset clears the stacks and restarts the header", "[output][top
     CHECK(model.header().achieved_hz == Approx(100.0));
     CHECK(model.header().lost_ticks == 0);
     REQUIRE(model.rows().size() == 2);
-    CHECK(model.rows().front().label == "light (busy.py:7)");
-    CHECK(model.rows().front().own.samples == 10);
-    CHECK(model.rows().front().own_recent == 10);
+    CHECK(model.rows().front()->label == "light (busy.py:7)");
+    CHECK(model.rows().front()->own.samples == 10);
+    CHECK(model.rows().front()->own_recent == 10);
+}
+
+TEST_CASE("top folds only what changed, and agrees with a fold from scratch", "[output][top]") {
+    LiveProfile lp;
+    const std::vector<FrameId> frames{lp.main,  lp.heavy3, lp.heavy4,
+                                      lp.light, lp.walk,   lp.walk_inner};
+    std::mt19937 rng(7);
+    auto random_batch = [&] {
+        for (int i = 0; i < 50; ++i) {
+            std::vector<FrameId> stack;
+            const auto depth = 1 + rng() % 6;
+            for (std::uint32_t d = 0; d < depth; ++d) {
+                stack.push_back(frames[rng() % frames.size()]);
+            }
+            lp.add(rng() % 2 == 0 ? kMain : kWorker, stack, 1 + rng() % 9, rng() % 1000);
+        }
+    };
+    using Figures = std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>;
+    auto figures = [](const TopModel& model) {
+        std::map<std::pair<std::string, Tid>, Figures> out;
+        for (const TopRow* row : model.rows()) {
+            out[{row->label, row->thread}] = {row->own.samples, row->total.samples, row->own.cpu_ns,
+                                              row->total.cpu_ns};
+        }
+        return out;
+    };
+    for (const bool per_thread : {false, true}) {
+        for (const bool lines : {false, true}) {
+            TopModel live(false);
+            live.set_per_thread(per_thread);
+            live.set_lines(lines);
+            for (int batch = 0; batch < 5; ++batch) {
+                random_batch();
+                live.update(lp.p, {});
+            }
+            TopModel fresh(false);
+            fresh.set_per_thread(per_thread);
+            fresh.set_lines(lines);
+            fresh.update(lp.p, {});
+            CHECK(figures(live) == figures(fresh));
+        }
+    }
+}
+
+TEST_CASE("top keeps the interval when the view changes or the table is cleared elsewhere",
+          "[output][top]") {
+    LiveProfile lp;
+    lp.add(kMain, {lp.main, lp.heavy3}, 40);
+    TopModel model(false);
+    model.update(lp.p, {});
+    lp.add(kMain, {lp.main, lp.heavy3}, 5);
+    model.set_per_thread(true);
+    model.update(lp.p, {});
+    const TopRow* heavy = find_row(model, "heavy (busy.py:3)", kMain);
+    REQUIRE(heavy != nullptr);
+    CHECK(heavy->own.samples == 45); // the whole window, folded again for the new view
+    CHECK(heavy->own_recent == 5);   // still only the last interval
+    CHECK(model.recent_samples() == 5);
+
+    lp.p.stacks.clear();
+    lp.add(kWorker, {lp.light}, 3);
+    model.update(lp.p, {});
+    REQUIRE(model.rows().size() == 1);
+    CHECK(model.rows().front()->label == "light (busy.py:7)");
+    CHECK(model.rows().front()->own.samples == 3);
 }
 
 TEST_CASE("short_path keeps the package of __init__ files", "[output][top]") {

@@ -61,7 +61,7 @@ TEST_CASE("top's columns name the counter the machine has", "[output][top]") {
     CHECK(titles(columns) == std::vector<std::string>{"%Own", "%Total", "OwnTime", "TotalTime",
                                                       "OwnCPU", "TotalCPU",
                                                       "Function (file:hottest line)"});
-    auto cells = top_cells(model, model.rows().front(), columns);
+    auto cells = top_cells(model, *model.rows().front(), columns);
     CHECK(cells == std::vector<std::string>{"100.0%", "100.0%", "2.50s", "2.50s", "2.40s", "2.40s",
                                             "busy_heavy (top_busy.py:12)"});
 
@@ -74,7 +74,7 @@ TEST_CASE("top's columns name the counter the machine has", "[output][top]") {
     CHECK(titles(columns) == std::vector<std::string>{"%Own", "%Total", "OwnTime", "TotalTime",
                                                       "OwnInstr", "TotalInstr", "Thread",
                                                       "Function (file:line)"});
-    cells = top_cells(hw_model, hw_model.rows().front(), columns);
+    cells = top_cells(hw_model, *hw_model.rows().front(), columns);
     CHECK(cells[4] == "4.56G");
     CHECK(cells[6] == "777 python3");
 }
@@ -89,7 +89,7 @@ TEST_CASE("top drops the counter columns when the function would not fit", "[out
     CHECK(titles(narrow) == std::vector<std::string>{"%Own", "%Total", "OwnTime", "TotalTime",
                                                      "Thread", "Function (file:hottest line)"});
     CHECK(80 - top_column_offset(narrow, narrow.size() - 1) >= kTopMinFunctionWidth);
-    CHECK(top_cells(model, model.rows().front(), narrow) ==
+    CHECK(top_cells(model, *model.rows().front(), narrow) ==
           std::vector<std::string>{"100.0%", "100.0%", "2.50s", "2.50s", "777 python3",
                                    "busy_heavy (top_busy.py:12)"});
 }
@@ -102,7 +102,7 @@ TEST_CASE("top lays out a row in the columns and cuts it at the screen's width",
     const std::string title = top_line(columns, titles(columns), 0);
     CHECK(title == "  %Own  %Total  OwnTime  TotalTime    OwnCPU  TotalCPU  "
                    "Function (file:hottest line)");
-    const auto cells = top_cells(model, model.rows().front(), columns);
+    const auto cells = top_cells(model, *model.rows().front(), columns);
     const std::string row = top_line(columns, cells, 0);
     CHECK(row == "100.0%  100.0%    2.50s      2.50s     2.40s     2.40s  "
                  "busy_heavy (top_busy.py:12)");
