@@ -39,6 +39,7 @@ const char* kind_text(profile::FrameKind kind) {
         return "native";
     case profile::FrameKind::Thread:
     case profile::FrameKind::Marker:
+    case profile::FrameKind::Process:
         break;
     }
     return "marker";

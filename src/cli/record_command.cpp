@@ -24,6 +24,7 @@ sampling::SamplerConfig sampler_config(const RecordOptions& o) {
     config.blocking = o.blocking;
     config.native = o.native || o.native_all;
     config.native_all = o.native_all;
+    config.subprocesses = o.subprocesses;
     return config;
 }
 
@@ -53,9 +54,6 @@ const char* reason_text(sampling::StopReason reason) {
 } // namespace
 
 int run_record(const RecordOptions& options) {
-    if (options.subprocesses) {
-        throw UsageError("--subprocesses is not available yet: profile each process by --pid");
-    }
     const auto plan = plan_outputs(options, options.target.pid);
     Session session(options.target);
     profile::Profile profile;

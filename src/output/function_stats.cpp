@@ -13,7 +13,7 @@ std::vector<FunctionStats> function_stats(const profile::FrameTable& frames,
     std::vector<FunctionStats> stats;
     for (profile::FrameId id = 0; id < frames.size(); ++id) {
         const profile::Frame& frame = frames[id];
-        if (frame.kind == profile::FrameKind::Thread) {
+        if (frame.kind == profile::FrameKind::Thread || frame.kind == profile::FrameKind::Process) {
             continue;
         }
         profile::Frame function = frame;

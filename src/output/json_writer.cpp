@@ -20,6 +20,8 @@ std::string_view kind_name(profile::FrameKind kind) {
         return "thread";
     case profile::FrameKind::Marker:
         return "marker";
+    case profile::FrameKind::Process:
+        return "process";
     }
     return "unknown";
 }

@@ -28,10 +28,15 @@ MergedStacks merge_stacks(const profile::Profile& profile) {
         const Tid tid = profile.stacks.thread(id);
         const auto original = profile.stacks.frames(id);
         frames.clear();
+        // With --subprocesses a stack starts with its process; the thread goes under it.
+        auto rest = original.begin();
+        if (rest != original.end() && profile.frames[*rest].kind == profile::FrameKind::Process) {
+            frames.push_back(*rest++);
+        }
         if (profile.per_thread) {
             frames.push_back(merged.frames.intern(thread_frame(tid, thread_name(profile, tid))));
         }
-        frames.insert(frames.end(), original.begin(), original.end());
+        frames.insert(frames.end(), rest, original.end());
         if (original.empty()) {
             frames.push_back(no_frames);
         }

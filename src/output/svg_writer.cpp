@@ -20,6 +20,7 @@ flamegraph::NodeKind node_kind(profile::FrameKind kind) {
         return flamegraph::NodeKind::Native;
     case profile::FrameKind::Thread:
     case profile::FrameKind::Marker:
+    case profile::FrameKind::Process:
         break;
     }
     return flamegraph::NodeKind::Other;

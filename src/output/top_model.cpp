@@ -121,6 +121,7 @@ void TopModel::index_frames(const profile::FrameTable& frames) {
     for (auto id = static_cast<profile::FrameId>(key_of_frame_.size()); id < frames.size(); ++id) {
         const profile::Frame& frame = frames[id];
         const bool skipped = frame.kind == profile::FrameKind::Thread ||
+                             frame.kind == profile::FrameKind::Process ||
                              (frame.kind == profile::FrameKind::Native && !native);
         if (skipped) {
             key_of_frame_.push_back(kNone);

@@ -105,6 +105,39 @@ std::vector<Tid> list_threads(Pid pid) {
     return tids;
 }
 
+std::vector<Pid> descendants(Pid pid) {
+    std::vector<Pid> found;
+    std::vector<Pid> pending{pid};
+    // Bounded: a fork bomb must not keep cpuprof busy.
+    constexpr std::size_t kMaxProcesses = 4096;
+    while (!pending.empty() && found.size() < kMaxProcesses) {
+        const Pid parent = pending.back();
+        pending.pop_back();
+        for (Tid tid : list_threads(parent)) {
+            auto text = read_text_file(fmt::format("/proc/{}/task/{}/children", parent, tid));
+            if (!text) {
+                continue;
+            }
+            const char* p = text->data();
+            const char* end = p + text->size();
+            while (p < end) {
+                Pid child = 0;
+                auto [next, ec] = std::from_chars(p, end, child);
+                if (ec != std::errc()) {
+                    ++p;
+                    continue;
+                }
+                if (child > 0 && std::find(found.begin(), found.end(), child) == found.end()) {
+                    found.push_back(child);
+                    pending.push_back(child);
+                }
+                p = next;
+            }
+        }
+    }
+    return found;
+}
+
 std::string thread_comm(Pid pid, Tid tid) {
     auto text = read_text_file(fmt::format("/proc/{}/task/{}/comm", pid, tid));
     if (!text) {

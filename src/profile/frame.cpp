@@ -38,6 +38,7 @@ std::string Frame::label() const {
         return sanitized(fmt::format("{} ({})", name, basename_of(file)));
     case FrameKind::Thread:
     case FrameKind::Marker:
+    case FrameKind::Process:
         break;
     }
     return sanitized(name);

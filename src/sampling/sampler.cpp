@@ -1,23 +1,42 @@
 #include "cpuprof/sampling/sampler.hpp"
 
+#include "cpuprof/process/proc_files.hpp"
 #include "cpuprof/process/ptrace_session.hpp"
 #include "cpuprof/python/thread_names.hpp"
-#include "cpuprof/sampling/snapshot.hpp"
 #include "cpuprof/sampling/ticker.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <fmt/format.h>
 #include <limits>
-#include <sys/resource.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 namespace cpuprof::sampling {
 
+namespace {
+
+// CPU time (user + system) of the calling thread.
+std::uint64_t thread_cpu_ns() {
+    rusage usage{};
+    getrusage(RUSAGE_THREAD, &usage);
+    auto ns = [](const timeval& tv) {
+        return static_cast<std::uint64_t>(tv.tv_sec) * 1'000'000'000ULL +
+               static_cast<std::uint64_t>(tv.tv_usec) * 1000ULL;
+    };
+    return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
+
+// A descendant that is not (yet) Python is looked at again after this long: it may exec one.
+constexpr std::int64_t kNotPythonRetryNs = 1'000'000'000;
+constexpr std::int64_t kNamesRetryNs = 1'000'000'000;
+
+} // namespace
+
 Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile)
-    : target_(target)
-    , config_(config)
+    : config_(config)
     , profile_(profile)
-    , idle_(config.idle)
-    , rss_(target.pid()) {
+    , idle_(config.idle) {
     using Event = PerfCounterSource::Event;
     if (auto problem = PerfCounterSource::probe(Event::Instructions, target.pid())) {
         profile_.counter = profile::CounterKind::TaskClock;
@@ -33,7 +52,6 @@ Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile
         cpu_deltas_.emplace(*cpu_clock_);
     }
     if (config_.native) {
-        mixed_ = std::make_unique<MixedStackReader>(target.pid(), config_.native_all);
         unmerged_frame_ = profile_.frames.intern(
             {"<unmerged native stack>", "", 0, profile::FrameKind::Marker});
     }
@@ -46,22 +64,57 @@ Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile
     profile_.target.pid = target.pid();
     profile_.target.python_version = target.interpreter().version.str();
     profile_.target.executable = target.interpreter().executable;
+    add_process(target, nullptr);
 }
 
 Sampler::~Sampler() = default;
 
-namespace {
-// CPU time (user + system) of the calling thread.
-std::uint64_t thread_cpu_ns() {
-    rusage usage{};
-    getrusage(RUSAGE_THREAD, &usage);
-    auto ns = [](const timeval& tv) {
-        return static_cast<std::uint64_t>(tv.tv_sec) * 1'000'000'000ULL +
-               static_cast<std::uint64_t>(tv.tv_usec) * 1000ULL;
-    };
-    return ns(usage.ru_utime) + ns(usage.ru_stime);
+Sampler::Process& Sampler::add_process(Target& target, std::unique_ptr<Target> owned) {
+    auto process = std::make_unique<Process>();
+    process->target = &target;
+    process->owned = std::move(owned);
+    process->rss = std::make_unique<RssReader>(target.pid());
+    process->last_rss = process->rss->read();
+    if (config_.native) {
+        process->mixed = std::make_unique<MixedStackReader>(target.pid(), config_.native_all);
+    }
+    if (config_.subprocesses) {
+        std::string command;
+        for (const auto& word : process::command_line(target.pid())) {
+            command += (command.empty() ? "" : " ") + word;
+        }
+        std::lock_guard lock(mutex_);
+        process->root = profile_.frames.intern(
+            {fmt::format("process {}: {}", target.pid(), command), "", 0,
+             profile::FrameKind::Process});
+    }
+    processes_.push_back(std::move(process));
+    return *processes_.back();
 }
-} // namespace
+
+void Sampler::scan_children(std::int64_t now) {
+    next_child_scan_ns_ = now + config_.child_scan_ns;
+    for (Pid pid : process::descendants(processes_.front()->target->pid())) {
+        const bool known = std::any_of(processes_.begin(), processes_.end(),
+                                       [pid](const auto& p) { return p->target->pid() == pid; });
+        auto rejected = not_python_.find(pid);
+        if (known || (rejected != not_python_.end() && rejected->second > now)) {
+            continue;
+        }
+        try {
+            auto target = Target::attach(pid);
+            spdlog::info("sampling child process {} (Python {})", pid,
+                         target->interpreter().version.str());
+            Target& ref = *target;
+            refresh_threads(add_process(ref, std::move(target)));
+            not_python_.erase(pid);
+        } catch (const Error& e) {
+            spdlog::debug("child process {} not sampled: {}", pid, e.what());
+            not_python_[pid] = now + kNotPythonRetryNs;
+        }
+    }
+    std::erase_if(not_python_, [](const auto& entry) { return !process::read_process_stat(entry.first); });
+}
 
 StopReason Sampler::run(const std::atomic<bool>& stop) {
     const std::uint64_t cpu_at_start = thread_cpu_ns();
@@ -75,8 +128,7 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
     const std::int64_t end =
         config_.duration_s ? start + static_cast<std::int64_t>(*config_.duration_s * 1e9)
                            : std::numeric_limits<std::int64_t>::max();
-    last_rss_ = rss_.read();
-    refresh_threads();
+    refresh_threads(*processes_.front());
 
     StopReason reason = StopReason::Stopped;
     Tick tick;
@@ -87,9 +139,12 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
             break;
         }
         auto& stats = profile_.stats;
-        stats.ticks++;
-        stats.lost_ticks += tick.lost;
-        stats.late_ticks += tick.late ? 1 : 0;
+        {
+            std::lock_guard lock(mutex_);
+            stats.ticks++;
+            stats.lost_ticks += tick.lost;
+            stats.late_ticks += tick.late ? 1 : 0;
+        }
         if (!warned_behind_ && stats.lost_ticks >= 20 && stats.lost_ticks * 100 > tick.index) {
             warned_behind_ = true;
             spdlog::warn("sampling is falling behind: {} of {} ticks lost so far (the machine is "
@@ -97,11 +152,21 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
                          "--rate",
                          stats.lost_ticks, tick.index + 1, config_.rate_hz);
         }
-        if (now >= next_refresh_ns_) {
-            refresh_threads();
+        if (config_.subprocesses && now >= next_child_scan_ns_) {
+            scan_children(now);
         }
-        sample_tick(static_cast<std::uint32_t>(tick.index));
-        if (interpreter_gone_ && !target_.alive()) {
+        for (auto& process : processes_) {
+            if (now >= process->next_refresh_ns) {
+                refresh_threads(*process);
+            }
+            sample_tick(*process, static_cast<std::uint32_t>(tick.index));
+        }
+        // Descendants come and go; the recording ends with the target itself.
+        std::erase_if(processes_, [&](const auto& p) {
+            return p != processes_.front() && p->gone && !p->target->alive();
+        });
+        const Process& root = *processes_.front();
+        if (root.gone && !root.target->alive()) {
             reason = StopReason::TargetExited;
             break;
         }
@@ -120,59 +185,64 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
     return reason;
 }
 
-void Sampler::refresh_threads() {
-    next_refresh_ns_ = monotonic_ns() + config_.thread_refresh_ns;
-    const bool ok = target_.refresh_threads();
-    interpreter_gone_ = !ok;
+void Sampler::refresh_threads(Process& process) {
+    Target& target = *process.target;
+    process.next_refresh_ns = monotonic_ns() + config_.thread_refresh_ns;
+    const bool ok = target.refresh_threads();
+    process.gone = !ok;
     // Python-level names (threading.Thread(name=...)) cost a few dict walks: read them only when
     // a thread appears that has not been named yet.
     bool unnamed = false;
-    for (const auto& state : target_.reader().threads()) {
-        unnamed = unnamed || (state.native_id != 0 && !named_.contains(state.thread_id));
+    for (const auto& state : target.reader().threads()) {
+        unnamed = unnamed || (state.native_id != 0 && !process.named.contains(state.thread_id));
     }
     python::ThreadNames names;
-    if (unnamed && ok) {
+    const std::int64_t now = monotonic_ns();
+    if (unnamed && ok && now >= process.next_names_ns) {
         try {
-            names = python::read_thread_names(target_.memory(), target_.interpreter(),
-                                              python::main_interpreter(target_.memory(),
-                                                                       target_.interpreter()));
+            names = python::read_thread_names(
+                target.memory(), target.interpreter(),
+                python::main_interpreter(target.memory(), target.interpreter()));
         } catch (const Error&) {
             names.clear(); // the OS names stand
         }
+        // Until the program imports threading there are no names: look again a second later.
+        process.next_names_ns = names.empty() ? now + kNamesRetryNs : 0;
     }
     std::lock_guard lock(mutex_);
-    for (const auto& state : target_.reader().threads()) {
+    for (const auto& state : target.reader().threads()) {
         if (state.native_id == 0) {
             continue;
         }
         auto& info = profile_.threads[state.native_id];
         if (info.tid == 0) {
             info.tid = state.native_id;
-            info.name = target_.thread_name(state.native_id);
+            info.name = target.thread_name(state.native_id);
         }
         if (auto it = names.find(state.thread_id); it != names.end()) {
             info.name = it->second;
-            named_.insert(state.thread_id);
-        } else if (unnamed) {
-            named_.insert(state.thread_id); // not a threading.Thread: keep the OS name
+            process.named.insert(state.thread_id);
+        } else if (!names.empty()) {
+            process.named.insert(state.thread_id); // not a threading.Thread: keep the OS name
         }
     }
 }
 
-void Sampler::select_threads(RemoteAddr gil) {
+void Sampler::select_threads(Process& process, RemoteAddr gil) {
     auto& stats = profile_.stats;
     // set_idle() may change it between ticks (the live view's `i` key).
     const bool idle = idle_.load(std::memory_order_relaxed);
     profile_.idle_included = idle;
     selected_.clear();
-    for (const auto& state : target_.reader().threads()) {
+    for (const auto& state : process.target->reader().threads()) {
         const Tid tid = state.native_id;
         const bool holds_gil = gil != 0 && gil == state.address;
         if (config_.gil_only && !holds_gil) {
             continue;
         }
-        if (!idle && tid != 0) {
-            auto stat = target_.thread_stats().read(tid);
+        // The GIL holder is running Python code: on a CPU without asking /proc.
+        if (!idle && tid != 0 && !holds_gil) {
+            auto stat = process.target->thread_stats().read(tid);
             if (!stat) {
                 ++tick_failures_;
                 continue;
@@ -186,9 +256,9 @@ void Sampler::select_threads(RemoteAddr gil) {
     }
 }
 
-void Sampler::read_selected(std::uint32_t tick_index) {
+void Sampler::read_selected(Process& process, std::uint32_t tick_index) {
     auto& stats = profile_.stats;
-    auto& reader = target_.reader();
+    auto& reader = process.target->reader();
     for (const auto& pick : selected_) {
         reader.read_stack(*pick.state, stack_, !(config_.blocking || config_.native));
         if (stack_.status == python::ReadStatus::Failed) {
@@ -204,22 +274,22 @@ void Sampler::read_selected(std::uint32_t tick_index) {
             continue; // a thread with no Python code running (starting, or in C only)
         }
         stack_.holds_gil = pick.holds_gil;
-        if (mixed_ && stack_.tid != 0) {
-            record_mixed(stack_, tick_index);
+        if (process.mixed && stack_.tid != 0) {
+            record_mixed(process, stack_, tick_index);
         } else {
-            record_stack(stack_, tick_index);
+            record_stack(process, stack_, tick_index);
         }
     }
 }
 
-void Sampler::sample_tick(std::uint32_t tick_index) {
-    const auto rss = rss_.read();
-    const RemoteAddr gil = target_.reader().gil_holder();
+void Sampler::sample_tick(Process& process, std::uint32_t tick_index) {
+    const auto rss = process.rss->read();
+    const RemoteAddr gil = process.target->reader().gil_holder();
     tick_stacks_.clear();
     tick_failures_ = 0;
 
     std::lock_guard lock(mutex_);
-    select_threads(gil);
+    select_threads(process, gil);
     if ((config_.blocking || config_.native) && !selected_.empty()) {
         // Hold the sampled threads still while their stacks are read; released on scope exit,
         // and by the kernel should cpuprof die in between (the threads are seized).
@@ -229,124 +299,20 @@ void Sampler::sample_tick(std::uint32_t tick_index) {
                 pause_tids_.push_back(pick.state->native_id);
             }
         }
-        process::PtraceSession pause(target_.pid(), pause_tids_);
-        read_selected(tick_index);
+        process::PtraceSession pause(process.target->pid(), pause_tids_);
+        read_selected(process, tick_index);
     } else {
-        read_selected(tick_index);
+        read_selected(process, tick_index);
     }
     if (tick_failures_ > 0) {
         // A thread exited, or the whole interpreter is going away: re-read the thread list now.
-        next_refresh_ns_ = 0;
+        process.next_refresh_ns = 0;
     }
-    if (rss && last_rss_ && !tick_stacks_.empty()) {
-        charge_rss(*rss - *last_rss_);
-        last_rss_ = rss;
-    } else if (rss && !last_rss_) {
-        last_rss_ = rss;
-    }
-}
-
-void Sampler::record_stack(const python::ThreadStack& stack, std::uint32_t tick_index) {
-    frame_ids_.clear();
-    for (auto it = stack.frames.rbegin(); it != stack.frames.rend(); ++it) {
-        frame_ids_.push_back(frame_id(*it));
-    }
-    commit_stack(stack.tid, stack.holds_gil, tick_index);
-}
-
-void Sampler::record_mixed(const python::ThreadStack& stack, std::uint32_t tick_index) {
-    if (!mixed_->read(stack.tid, stack, mixed_frames_)) {
-        profile_.stats.unmerged++;
-    }
-    frame_ids_.clear();
-    for (auto it = mixed_frames_.rbegin(); it != mixed_frames_.rend(); ++it) {
-        switch (it->kind) {
-        case MixedFrame::Kind::Python:
-            frame_ids_.push_back(frame_id(*it->python));
-            break;
-        case MixedFrame::Kind::Native:
-            frame_ids_.push_back(native_frame_id(*it));
-            break;
-        case MixedFrame::Kind::Unmerged:
-            frame_ids_.push_back(unmerged_frame_);
-            break;
-        }
-    }
-    commit_stack(stack.tid, stack.holds_gil, tick_index);
-}
-
-profile::FrameId Sampler::native_frame_id(const MixedFrame& frame) {
-    auto it = native_frames_.find(frame.pc);
-    if (it != native_frames_.end()) {
-        return it->second;
-    }
-    const auto id = profile_.frames.intern(
-        {frame.native->name, frame.native->module, 0, profile::FrameKind::Native});
-    native_frames_.emplace(frame.pc, id);
-    return id;
-}
-
-void Sampler::commit_stack(Tid tid, bool holds_gil, std::uint32_t tick_index) {
-    const profile::StackId id = profile_.stacks.intern(tid, frame_ids_);
-    profile::StackMetrics metrics;
-    metrics.samples = 1;
-    if (tid != 0) {
-        if (instruction_deltas_) {
-            metrics.instructions = instruction_deltas_->delta(tid);
-        }
-        if (cpu_deltas_) {
-            metrics.cpu_ns = cpu_deltas_->delta(tid);
-        }
-    }
-    profile_.stacks.add(id, metrics);
-    if (profile_.stats.thread_samples == 0) {
-        // tools/bench/bench.py times attach-to-first-sample from this line: CLOCK_MONOTONIC,
-        // the clock of Python's time.monotonic_ns().
-        spdlog::debug("first sample at monotonic {} ns", monotonic_ns());
-    }
-    profile_.stats.thread_samples++;
-    profile_.stats.gil_samples += holds_gil ? 1 : 0;
-    auto& info = profile_.threads[tid];
-    if (info.tid == 0 && tid != 0) {
-        info.tid = tid;
-        info.name = target_.thread_name(tid);
-    }
-    info.samples++;
-    if (config_.timeline) {
-        profile_.timeline.push_back({tick_index, id});
-    }
-    tick_stacks_.push_back({id, tid, holds_gil});
-}
-
-profile::FrameId Sampler::frame_id(const python::PyFrame& frame) {
-    const FrameKey key{frame.code, config_.function_only ? 0 : frame.line};
-    auto it = frame_cache_.find(key);
-    if (it != frame_cache_.end()) {
-        return it->second;
-    }
-    const auto id = profile_.frames.intern(to_frame(frame, !config_.function_only));
-    frame_cache_.emplace(key, id);
-    return id;
-}
-
-void Sampler::charge_rss(std::int64_t delta) {
-    if (delta == 0) {
-        return;
-    }
-    // Python allocates while holding the GIL: charge the holder when it was sampled this tick,
-    // otherwise share the change between the stacks sampled in this tick.
-    for (const auto& pending : tick_stacks_) {
-        if (pending.holds_gil) {
-            profile_.stacks.add(pending.stack, {.rss_delta = delta});
-            return;
-        }
-    }
-    const auto n = static_cast<std::int64_t>(tick_stacks_.size());
-    const std::int64_t share = delta / n;
-    std::int64_t remainder = delta - share * n;
-    for (const auto& pending : tick_stacks_) {
-        profile_.stacks.add(pending.stack, {.rss_delta = share + remainder});
-        remainder = 0;
+    if (rss && process.last_rss && !tick_stacks_.empty()) {
+        charge_rss(*rss - *process.last_rss);
+        process.last_rss = rss;
+    } else if (rss && !process.last_rss) {
+        process.last_rss = rss;
     }
 }
 

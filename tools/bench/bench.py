@@ -121,8 +121,8 @@ def summarize(runs, errors, baseline_s):
     summary = {"available": True, "runs": len(runs), "errors": errors, "work_s": work_s}
     if baseline_s and "cpu_s" in runs[0]:
         summary["slowdown_pct"] = (work_s / baseline_s - 1) * 100
-    for key in ("cpu_per_sample_us", "sampler_cpu_per_sample_us", "other_cpu_ms", "yield",
-                "tick_yield", "first_sample_ms", "unique_stacks"):
+    for key in ("cpu_per_sample_us", "sampler_cpu_per_sample_us", "other_cpu_ms", "user_s",
+                "system_s", "yield", "tick_yield", "first_sample_ms", "unique_stacks"):
         summary[key] = median_of(runs, key)
     for key in ("lost_ticks", "late_ticks", "failed", "torn"):
         values = [run["stats"][key] for run in runs if "stats" in run]

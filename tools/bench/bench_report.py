@@ -99,7 +99,7 @@ def _output_section(out):
           f"median of {out['repeat']}")
     print(f"  {'format':<12} {'seconds':>8} {'MB':>8}")
     for name, figures in out["formats"].items():
-        print(f"  {name:<12} {figures['seconds']:>8.3f} {figures['bytes'] / 1e6:>8.1f}")
+        print(f"  {name:<12} {figures['seconds']:>8.3f} {figures['bytes'] / 1e6:>8.2f}")
 
 
 def print_report(results):

@@ -155,6 +155,8 @@ def recording_figures(rec, profile):
     frames = profile.get("frames", [])
     return {
         "cpu_s": rec.cpu_s(),
+        "user_s": rec.rusage["user_s"],
+        "system_s": rec.rusage["system_s"],
         "peak_rss_kb": rec.rusage["maxrss_kb"],
         "duration_s": profile["duration_s"],
         "stats": stats,

@@ -27,6 +27,10 @@ namespace cpuprof::process {
 /// The target's command line (/proc/PID/cmdline split at NULs).
 [[nodiscard]] std::vector<std::string> command_line(Pid pid);
 
+/// Every descendant of a process (children, grandchildren ...), from
+/// /proc/PID/task/TID/children; empty if the process is gone.
+[[nodiscard]] std::vector<Pid> descendants(Pid pid);
+
 /// The message that explains a permission failure and how to fix it (root, CAP_SYS_PTRACE, Yama).
 [[nodiscard]] std::string permission_hint(Pid pid);
 

@@ -11,6 +11,7 @@ enum class FrameKind : std::uint8_t {
     Native, ///< a C/C++ function: name is the symbol, file the library
     Thread, ///< the root frame of a per-thread stack (--threads): name is the thread's label
     Marker, ///< a frame cpuprof adds itself, e.g. "<unmerged native stack>"
+    Process, ///< the root frame of a process's stacks (--subprocesses): "process PID: command"
 };
 
 /// One frame as it is reported: a value type, interned once in a FrameTable.

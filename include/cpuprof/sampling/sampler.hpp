@@ -28,6 +28,8 @@ struct SamplerConfig {
     bool native = false;        ///< merge native frames (implies pausing the sampled threads)
     bool native_all = false;    ///< with native: keep the interpreter's own frames
     bool timeline = true;       ///< keep (tick, stack) pairs for time-ordered formats
+    bool subprocesses = false;  ///< also sample the target's Python descendants
+    std::int64_t child_scan_ns = 100'000'000;
     std::int64_t thread_refresh_ns = 100'000'000;
 };
 
@@ -69,18 +71,38 @@ class Sampler {
         const python::ThreadState* state;
         bool holds_gil;
     };
-    void sample_tick(std::uint32_t tick_index);
-    void select_threads(RemoteAddr gil);
-    void read_selected(std::uint32_t tick_index);
-    void record_stack(const python::ThreadStack& stack, std::uint32_t tick_index);
-    void record_mixed(const python::ThreadStack& stack, std::uint32_t tick_index);
-    void commit_stack(Tid tid, bool holds_gil, std::uint32_t tick_index);
+    /// One sampled process: the target, or with --subprocesses each Python descendant too.
+    struct Process {
+        Target* target = nullptr;
+        std::unique_ptr<Target> owned; ///< descendants attached by the sampler itself
+        std::unique_ptr<RssReader> rss;
+        std::optional<std::int64_t> last_rss;
+        std::unique_ptr<MixedStackReader> mixed;
+        std::unordered_map<RemoteAddr, profile::FrameId> native_frames;
+        std::unordered_set<std::uint64_t> named; ///< pthread ids whose Python name was looked up
+        std::int64_t next_refresh_ns = 0;
+        std::int64_t next_names_ns = 0;
+        bool gone = false; ///< the interpreter could not be read at the last refresh
+        std::optional<profile::FrameId> root; ///< "process PID: command" (--subprocesses)
+    };
+
+    // sampler.cpp: the loop, processes and threads
+    Process& add_process(Target& target, std::unique_ptr<Target> owned);
+    void scan_children(std::int64_t now);
+    void sample_tick(Process& process, std::uint32_t tick_index);
+    void select_threads(Process& process, RemoteAddr gil);
+    void read_selected(Process& process, std::uint32_t tick_index);
+    void refresh_threads(Process& process);
+    // sampler_record.cpp: read stacks into the profile
+    void record_stack(Process& process, const python::ThreadStack& stack,
+                      std::uint32_t tick_index);
+    void record_mixed(Process& process, const python::ThreadStack& stack,
+                      std::uint32_t tick_index);
+    void commit_stack(Process& process, Tid tid, bool holds_gil, std::uint32_t tick_index);
     profile::FrameId frame_id(const python::PyFrame& frame);
-    profile::FrameId native_frame_id(const MixedFrame& frame);
-    void refresh_threads();
+    profile::FrameId native_frame_id(Process& process, const MixedFrame& frame);
     void charge_rss(std::int64_t delta);
 
-    Target& target_;
     SamplerConfig config_;
     profile::Profile& profile_;
     SamplerProgress progress_;
@@ -91,8 +113,10 @@ class Sampler {
     std::unique_ptr<PerfCounterSource> cpu_clock_;
     std::optional<DeltaAttributor> instruction_deltas_;
     std::optional<DeltaAttributor> cpu_deltas_;
-    RssReader rss_;
-    std::optional<std::int64_t> last_rss_;
+
+    std::vector<std::unique_ptr<Process>> processes_; ///< [0] is the target itself
+    std::unordered_map<Pid, std::int64_t> not_python_; ///< descendants to look at again later
+    std::int64_t next_child_scan_ns_ = 0;
 
     python::ThreadStack stack_;
     std::vector<profile::FrameId> frame_ids_;
@@ -100,10 +124,7 @@ class Sampler {
     std::vector<Selected> selected_;
     std::vector<Tid> pause_tids_;
     std::size_t tick_failures_ = 0;
-    std::int64_t next_refresh_ns_ = 0;
-    bool interpreter_gone_ = false;
     bool warned_behind_ = false;
-    std::unordered_set<std::uint64_t> named_; ///< pthread ids whose Python name was looked up
 
     struct FrameKey {
         const python::CodeInfo* code;
@@ -116,9 +137,7 @@ class Sampler {
         }
     };
     std::unordered_map<FrameKey, profile::FrameId, FrameKeyHash> frame_cache_;
-    std::unique_ptr<MixedStackReader> mixed_;
     std::vector<MixedFrame> mixed_frames_;
-    std::unordered_map<RemoteAddr, profile::FrameId> native_frames_;
     profile::FrameId unmerged_frame_ = 0;
 };
 
