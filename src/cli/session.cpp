@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <ctime>
+#include <exception>
 #include <fmt/format.h>
 #include <pthread.h>
 #include <thread>
@@ -58,8 +59,16 @@ sampling::StopReason Session::run_until_stopped(sampling::Sampler& sampler,
 
     std::atomic<bool> done{false};
     sampling::StopReason reason = sampling::StopReason::Stopped;
+    // An exception on either thread must neither reach std::terminate (an abort, and no error
+    // line) nor leave the sampler running: it is kept and rethrown once the sampler has joined.
+    std::exception_ptr sampler_failure;
+    std::exception_ptr tick_failure;
     std::thread worker([&] {
-        reason = sampler.run(stop_);
+        try {
+            reason = sampler.run(stop_);
+        } catch (...) {
+            sampler_failure = std::current_exception();
+        }
         done = true;
     });
     const timespec wait{0, 250'000'000};
@@ -68,12 +77,23 @@ sampling::StopReason Session::run_until_stopped(sampling::Sampler& sampler,
         if (sigtimedwait(&set, &info, &wait) > 0) {
             stop_ = true;
         }
-        if (tick) {
-            tick();
+        if (tick && !tick_failure) {
+            try {
+                tick();
+            } catch (...) {
+                tick_failure = std::current_exception();
+                stop_ = true;
+            }
         }
     }
     worker.join();
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    if (sampler_failure) {
+        std::rethrow_exception(sampler_failure);
+    }
+    if (tick_failure) {
+        std::rethrow_exception(tick_failure);
+    }
     return reason;
 }
 

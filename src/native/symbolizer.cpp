@@ -185,7 +185,9 @@ const NativeSymbol& Symbolizer::lookup(RemoteAddr pc) {
     // A pc outside every module is resolved again once the maps have been re-read: the library
     // it belongs to may have been reported since. Found ones stay as they are.
     const bool unresolved = entry.symbol.module.empty();
-    if (inserted || (unresolved && entry.maps_generation != maps_reads_)) {
+    if (inserted && from_known_function(pc, entry.symbol)) {
+        entry.maps_generation = maps_reads_;
+    } else if (inserted || (unresolved && entry.maps_generation != maps_reads_)) {
         resolve(pc, entry.symbol);
         entry.maps_generation = maps_reads_;
     }
@@ -196,6 +198,20 @@ const NativeSymbol& Symbolizer::lookup(RemoteAddr pc) {
         entry.maps_generation = maps_reads_;
     }
     return entry.symbol;
+}
+
+bool Symbolizer::from_known_function(RemoteAddr pc, NativeSymbol& symbol) const {
+    auto it = functions_.upper_bound(pc);
+    if (it == functions_.begin()) {
+        return false;
+    }
+    --it;
+    if (pc >= it->second.end) {
+        return false;
+    }
+    symbol = it->second.symbol;
+    symbol.offset = pc - it->first;
+    return true;
 }
 
 void Symbolizer::resolve(RemoteAddr pc, NativeSymbol& symbol) {
@@ -222,6 +238,18 @@ void Symbolizer::resolve(RemoteAddr pc, NativeSymbol& symbol) {
         symbol.name = readable_name(name);
         symbol.offset = offset;
         symbol.has_symbol = true;
+        if (elf_symbol.st_size > 0 && offset < elf_symbol.st_size) {
+            // libdwfl searches the symbol table for every address it is given; a hot loop
+            // inside one big function (the eval loop) yields a new pc on nearly every sample,
+            // so remember the function's whole range. Bounded like the pc cache.
+            if (functions_.size() >= kMaxCachedPcs) {
+                functions_.clear();
+            }
+            NativeSymbol whole = symbol;
+            whole.role = classify_frame(symbol.name, symbol.module);
+            functions_.insert_or_assign(pc - offset,
+                                        FunctionRange{pc - offset + elf_symbol.st_size, whole});
+        }
     } else {
         symbol.offset = pc - start;
         symbol.name = fmt::format("{}+{:#x}", basename_of(symbol.module), symbol.offset);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace cpuprof::process {
@@ -27,26 +29,101 @@ int read_yama_scope() {
     return scope;
 }
 
-// A second tracer is the other common cause of EPERM; /proc names it.
-Pid read_tracer(Pid pid, Tid tid) {
+struct ThreadStatus {
+    bool exists = false;
+    char state = '?';
+    Pid tracer = 0; ///< the tracing thread's id: a second tracer is the other common cause of EPERM
+};
+
+ThreadStatus read_thread_status(Pid pid, Tid tid) {
     std::ifstream in(fmt::format("/proc/{}/task/{}/status", pid, tid));
+    ThreadStatus status;
     std::string line;
     while (std::getline(in, line)) {
-        if (line.starts_with("TracerPid:")) {
+        status.exists = true;
+        if (line.starts_with("State:") && line.size() > 7) {
+            status.state = line[line.find_first_not_of(" \t", 6)];
+        } else if (line.starts_with("TracerPid:")) {
             try {
-                return static_cast<Pid>(std::stol(line.substr(line.find(':') + 1)));
+                status.tracer = static_cast<Pid>(std::stol(line.substr(line.find(':') + 1)));
             } catch (const std::exception&) {
-                return 0;
+                status.tracer = 0;
             }
         }
     }
-    return 0;
+    return status;
+}
+
+// How long a thread gets to reach the stop we asked for. A running thread stops within
+// microseconds; one that has not by then is in an uninterruptible sleep or changed its id in an
+// execve, and is left to settle_tracees() rather than blocking the sampler on it.
+constexpr auto kStopWait = std::chrono::milliseconds(100);
+// How long a thread killed while stopped gets to become a zombie that we reap.
+constexpr auto kReapWait = std::chrono::milliseconds(100);
+
+// Threads this OS thread seized and has not yet seen detached or reaped (ptrace binds a tracee
+// to the tracing thread, hence thread_local). A tracee killed while stopped stays a zombie until
+// its tracer reaps it, and an execve in the target waits for every such zombie: left alone, it
+// would hang the target's execve, and then our next PTRACE_SEIZE, which waits for the execve.
+struct Unsettled {
+    Pid pid;
+    Tid tid;
+};
+thread_local std::vector<Unsettled> t_unsettled;
+
+void forget(Tid tid) noexcept {
+    std::erase_if(t_unsettled, [tid](const Unsettled& u) { return u.tid == tid; });
+}
+
+bool is_unsettled(Tid tid) noexcept {
+    return std::any_of(t_unsettled.begin(), t_unsettled.end(),
+                       [tid](const Unsettled& u) { return u.tid == tid; });
+}
+
+void* signal_argument(int signal) {
+    return reinterpret_cast<void*>(static_cast<std::intptr_t>(signal));
+}
+
+// One look at an unsettled thread; true when it is no longer ours (detached or reaped).
+bool settle(Unsettled& u) noexcept {
+    int status = 0;
+    // __WNOTHREAD: only this thread's tracees, never a child another thread of cpuprof waits for.
+    const pid_t got = ::waitpid(u.tid, &status, __WALL | __WNOTHREAD | WNOHANG);
+    if (got == u.tid) {
+        if (WIFSTOPPED(status)) {
+            // A stop that came after we stopped waiting for it; ESRCH: killed meanwhile.
+            return ::ptrace(PTRACE_DETACH, u.tid, nullptr,
+                            signal_argument(signal_to_reinject(status))) == 0;
+        }
+        return true; // it exited and is reaped
+    }
+    if (u.tid != u.pid && (got < 0 || !read_thread_status(u.pid, u.tid).exists)) {
+        // A thread that calls execve takes over its process's id: look for it there next.
+        u.tid = u.pid;
+        return false;
+    }
+    return got < 0;
+}
+
+// Waits briefly until none of `tids` (killed while stopped) is left to reap.
+void reap_killed(std::span<const Tid> tids) noexcept {
+    const auto deadline = std::chrono::steady_clock::now() + kReapWait;
+    auto pause = std::chrono::microseconds(20);
+    for (;;) {
+        settle_tracees();
+        if (std::none_of(tids.begin(), tids.end(), is_unsettled) ||
+            std::chrono::steady_clock::now() >= deadline) {
+            return;
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::microseconds(2000));
+    }
 }
 
 [[noreturn]] void throw_seize_error(Pid pid, Tid tid, int err) {
     if (err == EPERM) {
-        throw PermissionError(ptrace_permission_message(pid, tid, read_yama_scope(),
-                                                        ::geteuid() == 0, read_tracer(pid, tid)));
+        throw PermissionError(ptrace_permission_message(
+            pid, tid, read_yama_scope(), ::geteuid() == 0, read_thread_status(pid, tid).tracer));
     }
     throw TargetError(fmt::format("cannot ptrace pid {} (thread {}): {}; check that the process "
                                   "is alive and not a kernel thread",
@@ -85,13 +162,24 @@ std::string ptrace_permission_message(Pid pid, Tid tid, int yama_scope, bool is_
 }
 
 std::optional<StoppedThread> stop_thread(Pid pid, Tid tid) {
+    settle_tracees();
     if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
         const int err = errno;
         if (err == ESRCH) {
             return std::nullopt;
         }
+        if (err == EPERM) {
+            // A thread that is exiting cannot be seized, nor one still ours from an earlier stop:
+            // skip those; anything else is a real permission problem.
+            const ThreadStatus status = read_thread_status(pid, tid);
+            if (!status.exists || status.state == 'Z' || status.state == 'X' ||
+                (status.tracer != 0 && status.tracer == ::gettid())) {
+                return std::nullopt;
+            }
+        }
         throw_seize_error(pid, tid, err);
     }
+    t_unsettled.push_back({pid, tid});
     return interrupt_seized_thread(tid);
 }
 
@@ -102,29 +190,45 @@ std::optional<StoppedThread> interrupt_seized_thread(Tid tid) {
     }
     // The first stop reported is the one to use: our interrupt, a group-stop, or a signal the
     // thread dequeued after the seize and before the interrupt (then the interrupt is dropped
-    // on detach and that signal is handed back).
+    // on detach and that signal is handed back). Never an unbounded wait: a thread that execs
+    // meanwhile reports its stop under another id, and a blocked waitpid would never return.
+    const auto deadline = std::chrono::steady_clock::now() + kStopWait;
+    auto pause = std::chrono::microseconds(5);
     for (;;) {
         int status = 0;
-        const pid_t got = ::waitpid(tid, &status, __WALL);
-        if (got < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
+        const pid_t got = ::waitpid(tid, &status, __WALL | WNOHANG);
+        if (got < 0 && errno != EINTR) {
             return std::nullopt; // ECHILD: it exited and was reaped in between
         }
-        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+        if (got == tid && (WIFEXITED(status) || WIFSIGNALED(status))) {
+            forget(tid);
             return std::nullopt;
         }
-        if (WIFSTOPPED(status)) {
+        if (got == tid && WIFSTOPPED(status)) {
             return StoppedThread{tid, signal_to_reinject(status)};
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return std::nullopt; // still ours: settle_tracees() lets it go when it stops
+        }
+        if (got == 0) {
+            std::this_thread::sleep_for(pause);
+            pause = std::min(pause * 2, std::chrono::microseconds(1000));
         }
     }
 }
 
 void release_thread(const StoppedThread& thread) noexcept {
-    // ESRCH means the thread was killed while stopped; there is nothing left to resume.
-    (void)::ptrace(PTRACE_DETACH, thread.tid, nullptr,
-                   reinterpret_cast<void*>(static_cast<std::intptr_t>(thread.pending_signal)));
+    if (::ptrace(PTRACE_DETACH, thread.tid, nullptr, signal_argument(thread.pending_signal)) == 0) {
+        forget(thread.tid);
+        return;
+    }
+    // ESRCH: it was killed while stopped, and only we can reap it.
+    const Tid killed[] = {thread.tid};
+    reap_killed(killed);
+}
+
+void settle_tracees() noexcept {
+    std::erase_if(t_unsettled, [](Unsettled& u) { return settle(u); });
 }
 
 PtraceSession::PtraceSession(Pid pid, std::span<const Tid> tids)
@@ -152,8 +256,19 @@ bool PtraceSession::holds(Tid tid) const noexcept {
 }
 
 void PtraceSession::release_all() noexcept {
+    // Detach everything first, then reap the killed ones together: a killed leader can only be
+    // reaped after its killed threads.
+    std::vector<Tid> killed;
     for (const StoppedThread& thread : threads_) {
-        release_thread(thread);
+        if (::ptrace(PTRACE_DETACH, thread.tid, nullptr, signal_argument(thread.pending_signal)) ==
+            0) {
+            forget(thread.tid);
+        } else {
+            killed.push_back(thread.tid);
+        }
+    }
+    if (!killed.empty()) {
+        reap_killed(killed);
     }
     threads_.clear();
 }

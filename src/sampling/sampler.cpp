@@ -1,5 +1,6 @@
 #include "cpuprof/sampling/sampler.hpp"
 
+#include "cpuprof/error.hpp"
 #include "cpuprof/process/proc_files.hpp"
 #include "cpuprof/process/ptrace_session.hpp"
 #include "cpuprof/python/thread_names.hpp"
@@ -259,8 +260,29 @@ void Sampler::select_threads(Process& process, RemoteAddr gil) {
 void Sampler::read_selected(Process& process, std::uint32_t tick_index) {
     auto& stats = profile_.stats;
     auto& reader = process.target->reader();
+    const bool hold = config_.blocking || config_.native;
     for (const auto& pick : selected_) {
-        reader.read_stack(*pick.state, stack_, !(config_.blocking || config_.native));
+        // Each thread is held only while its own stack is read, never while the next one is
+        // being stopped: a held thread killed by an execve elsewhere in the target must be reaped
+        // before the next PTRACE_SEIZE, which would otherwise wait on that execve forever.
+        std::optional<process::ThreadStop> pause;
+        if (hold && pick.state->native_id != 0) {
+            try {
+                pause.emplace(process.target->pid(), pick.state->native_id);
+            } catch (const Error& e) {
+                if (!warned_stop_) {
+                    warned_stop_ = true;
+                    spdlog::warn("{}; that thread's samples are counted as failed", e.what());
+                }
+                stats.failed++;
+                continue;
+            }
+            if (!pause->stopped()) {
+                ++tick_failures_; // it exited, or is exiting
+                continue;
+            }
+        }
+        reader.read_stack(*pick.state, stack_, !hold);
         if (stack_.status == python::ReadStatus::Failed) {
             stats.failed++;
             ++tick_failures_;
@@ -290,20 +312,13 @@ void Sampler::sample_tick(Process& process, std::uint32_t tick_index) {
 
     std::lock_guard lock(mutex_);
     select_threads(process, gil);
-    if ((config_.blocking || config_.native) && !selected_.empty()) {
-        // Hold the sampled threads still while their stacks are read; released on scope exit,
-        // and by the kernel should cpuprof die in between (the threads are seized).
-        pause_tids_.clear();
-        for (const auto& pick : selected_) {
-            if (pick.state->native_id != 0) {
-                pause_tids_.push_back(pick.state->native_id);
-            }
-        }
-        process::PtraceSession pause(process.target->pid(), pause_tids_);
-        read_selected(process, tick_index);
-    } else {
-        read_selected(process, tick_index);
+    if (config_.blocking || config_.native) {
+        // A thread that reached its stop only after an earlier tick gave up waiting is let go
+        // now, sampled this tick or not. Held threads are seized, so the kernel lets them go
+        // should cpuprof die.
+        process::settle_tracees();
     }
+    read_selected(process, tick_index);
     if (tick_failures_ > 0) {
         // A thread exited, or the whole interpreter is going away: re-read the thread list now.
         process.next_refresh_ns = 0;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -70,6 +71,12 @@ class Symbolizer {
         std::size_t maps_generation = 0; ///< the maps it was resolved against (matters if unnamed)
     };
 
+    struct FunctionRange {
+        RemoteAddr end;
+        NativeSymbol symbol;
+    };
+    /// Fills `symbol` from an already resolved function that contains `pc`.
+    bool from_known_function(RemoteAddr pc, NativeSymbol& symbol) const;
     void trim_cache();
     const NativeSymbol& lookup(RemoteAddr pc);
     void resolve(RemoteAddr pc, NativeSymbol& symbol);
@@ -84,6 +91,7 @@ class Symbolizer {
     std::unique_ptr<std::string> target_root_;
     std::unique_ptr<Dwfl, DwflDeleter> dwfl_;
     std::unordered_map<RemoteAddr, Entry> cache_;
+    std::map<RemoteAddr, FunctionRange> functions_; ///< by start address
 };
 
 } // namespace cpuprof::native

@@ -15,9 +15,10 @@ struct StoppedThread {
     int pending_signal = 0; ///< a signal the stop intercepted: re-delivered on detach, never lost
 };
 
-/// Stops one thread with PTRACE_SEIZE + PTRACE_INTERRUPT and waits for the stop. Returns nullopt
-/// when the thread no longer exists. Throws PermissionError (EPERM: no privilege, Yama, or another
-/// tracer) or TargetError. The caller must call `release_thread` from the same OS thread.
+/// Stops one thread with PTRACE_SEIZE + PTRACE_INTERRUPT and waits (at most 100 ms) for the stop.
+/// Returns nullopt when the thread no longer exists, is exiting, or did not stop in time. Throws
+/// PermissionError (EPERM: no privilege, Yama, or another tracer) or TargetError. The caller must
+/// call `release_thread` from the same OS thread.
 [[nodiscard]] std::optional<StoppedThread> stop_thread(Pid pid, Tid tid);
 
 /// The second half of `stop_thread`, for a thread the calling OS thread has already seized:
@@ -25,8 +26,13 @@ struct StoppedThread {
 [[nodiscard]] std::optional<StoppedThread> interrupt_seized_thread(Tid tid);
 
 /// Detaches a thread stopped by `stop_thread`, re-injecting its pending signal. Never throws: a
-/// thread that died meanwhile is simply gone.
+/// thread killed meanwhile is reaped (briefly waited for), as only its tracer can.
 void release_thread(const StoppedThread& thread) noexcept;
+
+/// Lets go of what earlier stops on this OS thread left behind: a thread that reached its stop
+/// after `stop_thread` stopped waiting (detached), or died (reaped). `stop_thread` calls it first;
+/// a sampler calls it every tick, so that such a thread is never held longer than a tick.
+void settle_tracees() noexcept;
 
 /// The signal a ptrace stop reported by waitpid must be given back on detach: 0 for the stop we
 /// asked for (PTRACE_EVENT_STOP, including a group-stop, which the kernel re-establishes by

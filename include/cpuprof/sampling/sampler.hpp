@@ -122,9 +122,9 @@ class Sampler {
     std::vector<profile::FrameId> frame_ids_;
     std::vector<PendingStack> tick_stacks_;
     std::vector<Selected> selected_;
-    std::vector<Tid> pause_tids_;
     std::size_t tick_failures_ = 0;
     bool warned_behind_ = false;
+    bool warned_stop_ = false;
 
     struct FrameKey {
         const python::CodeInfo* code;
