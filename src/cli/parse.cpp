@@ -13,6 +13,10 @@ namespace cpuprof::cli {
 
 namespace {
 constexpr double kMaxRate = 100000;
+// Below this the tick period no longer fits the ticker's 64-bit nanoseconds.
+constexpr double kMinRate = 0.01;
+// A year: longer ones overflow the sampler's 64-bit nanosecond deadline.
+constexpr double kMaxDuration = 365.0 * 24 * 3600;
 
 std::optional<double> to_double(const std::string& text) {
     if (text.empty()) {
@@ -50,10 +54,10 @@ double parse_rate(const std::string& text) {
         throw UsageError(fmt::format(
             "invalid --rate '{}': give samples per second as a number, e.g. --rate 1000", text));
     }
-    if (*value <= 0 || *value > kMaxRate) {
+    if (*value < kMinRate || *value > kMaxRate) {
         throw UsageError(fmt::format(
-            "invalid --rate {}: it must be above 0 and at most {} samples per second", text,
-            kMaxRate));
+            "invalid --rate {}: it must be at least {} and at most {} samples per second", text,
+            kMinRate, kMaxRate));
     }
     return *value;
 }
@@ -64,6 +68,11 @@ double parse_duration(const std::string& text) {
         throw UsageError(fmt::format(
             "invalid --duration '{}': give a number of seconds above 0, e.g. --duration 30",
             text));
+    }
+    if (*value > kMaxDuration) {
+        throw UsageError(fmt::format("invalid --duration {}: at most {} seconds (a year); leave "
+                                     "--duration out to record until Ctrl-C",
+                                     text, kMaxDuration));
     }
     return *value;
 }

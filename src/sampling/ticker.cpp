@@ -20,12 +20,33 @@ std::int64_t monotonic_ns() {
     return static_cast<std::int64_t>(ts.tv_sec) * kNsPerSecond + ts.tv_nsec;
 }
 
-Ticker::Ticker(double rate_hz)
+Ticker::Ticker(double rate_hz, bool jitter)
     : period_ns_(std::max<std::int64_t>(1, static_cast<std::int64_t>(kNsPerSecond / rate_hz)))
-    , next_ns_(monotonic_ns()) {}
+    , jitter_(jitter) {
+    start_at(monotonic_ns());
+}
+
+void Ticker::start_at(std::int64_t now_ns) {
+    next_ns_ = now_ns;
+    index_ = 0;
+    random_state_ ^= static_cast<std::uint64_t>(now_ns);
+    offset_ns_ = draw_offset();
+}
+
+std::int64_t Ticker::draw_offset() noexcept {
+    if (!jitter_) {
+        return 0;
+    }
+    // xorshift64*: cheap, and plenty for spreading deadlines over a period.
+    random_state_ ^= random_state_ >> 12;
+    random_state_ ^= random_state_ << 25;
+    random_state_ ^= random_state_ >> 27;
+    const std::uint64_t r = random_state_ * 0x2545f4914f6cdd1dULL;
+    return static_cast<std::int64_t>(r % static_cast<std::uint64_t>(period_ns_));
+}
 
 void Ticker::account(std::int64_t now_ns, Tick& tick) {
-    const std::int64_t behind = now_ns - next_ns_;
+    const std::int64_t behind = now_ns - (next_ns_ + offset_ns_);
     tick.lost = 0;
     if (behind >= period_ns_) {
         // Whole periods passed without service: skip them rather than sampling in a burst.
@@ -33,10 +54,11 @@ void Ticker::account(std::int64_t now_ns, Tick& tick) {
         next_ns_ += static_cast<std::int64_t>(tick.lost) * period_ns_;
         index_ += tick.lost;
     }
-    tick.late = now_ns - next_ns_ > period_ns_ / 2;
+    tick.late = now_ns - (next_ns_ + offset_ns_) > period_ns_ / 2;
     tick.index = index_;
     ++index_;
     next_ns_ += period_ns_;
+    offset_ns_ = draw_offset();
 }
 
 bool Ticker::wait(Tick& tick, const std::atomic<bool>* stop) {
@@ -45,11 +67,12 @@ bool Ticker::wait(Tick& tick, const std::atomic<bool>* stop) {
             return false;
         }
         const std::int64_t now = monotonic_ns();
-        if (now >= next_ns_) {
+        const std::int64_t deadline = next_ns_ + offset_ns_;
+        if (now >= deadline) {
             account(now, tick);
             return true;
         }
-        const std::int64_t target = std::min(next_ns_, now + kStopCheckNs);
+        const std::int64_t target = std::min(deadline, now + kStopCheckNs);
         const timespec ts = to_timespec(target);
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
             if (stop != nullptr && stop->load(std::memory_order_relaxed)) {

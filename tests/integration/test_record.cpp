@@ -2,6 +2,7 @@
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <csignal>
 #include <filesystem>
 #include <fmt/format.h>
@@ -61,6 +62,9 @@ TEST_CASE("record measures the CPU split a program measures itself", "[integrati
                 static_cast<double>(heavy) / static_cast<double>(heavy + light);
             INFO("measured heavy share " << expected << ", recorded " << recorded << " from "
                                          << heavy + light << " samples");
+            std::printf("integration: %s heavy share measured %.3f, recorded %.3f (%llu samples)\n",
+                        interp.label.c_str(), expected, recorded,
+                        static_cast<unsigned long long>(heavy + light));
             CHECK(std::abs(recorded - expected) < 0.05);
         }
     }

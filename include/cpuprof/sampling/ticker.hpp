@@ -1,7 +1,7 @@
 #pragma once
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <ctime>
 
 namespace cpuprof::sampling {
@@ -13,12 +13,15 @@ struct Tick {
     bool late = false;       ///< serviced more than half a period after its deadline
 };
 
-/// Wakes at absolute deadlines start + k * period on CLOCK_MONOTONIC, so time spent sampling never
-/// accumulates as drift, and sleeps (never spins) in between. When the sampler falls more than a
-/// period behind, the missed deadlines are skipped and counted as lost rather than bunched up.
+/// Wakes once per period on CLOCK_MONOTONIC at absolute deadlines, so time spent sampling never
+/// accumulates as drift, and sleeps (never spins) in between. With jitter, deadline k is at a
+/// random point of period k (start + k * period + U[0, period)): the mean rate is exact, but a
+/// program doing periodic work cannot alias with the sampler and show a false split. When the
+/// sampler falls more than a period behind, the missed deadlines are skipped and counted as
+/// lost rather than bunched up.
 class Ticker {
   public:
-    explicit Ticker(double rate_hz);
+    explicit Ticker(double rate_hz, bool jitter = true);
 
     /// Sleeps until the next deadline; returns false when interrupted by `stop` being set
     /// (checked at least every 50 ms).
@@ -29,13 +32,19 @@ class Ticker {
     void account(std::int64_t now_ns, Tick& tick);
 
     [[nodiscard]] std::int64_t period_ns() const noexcept { return period_ns_; }
-    [[nodiscard]] std::int64_t next_deadline_ns() const noexcept { return next_ns_; }
-    void start_at(std::int64_t now_ns) { next_ns_ = now_ns; index_ = 0; }
+    /// The next deadline (with its jitter).
+    [[nodiscard]] std::int64_t next_deadline_ns() const noexcept { return next_ns_ + offset_ns_; }
+    void start_at(std::int64_t now_ns);
 
   private:
+    std::int64_t draw_offset() noexcept;
+
     std::int64_t period_ns_;
-    std::int64_t next_ns_ = 0;
+    bool jitter_;
+    std::int64_t next_ns_ = 0;   ///< start of the period of the next deadline
+    std::int64_t offset_ns_ = 0; ///< where in that period the deadline falls
     std::uint64_t index_ = 0;
+    std::uint64_t random_state_ = 0x9e3779b97f4a7c15ULL;
 };
 
 /// CLOCK_MONOTONIC in nanoseconds.

@@ -45,7 +45,7 @@ class FakeCounters final : public CounterSource {
 } // namespace
 
 TEST_CASE("the ticker keeps absolute deadlines and counts lost and late ticks", "[sampling]") {
-    Ticker ticker(1000); // 1 ms
+    Ticker ticker(1000, false); // 1 ms, no jitter: the deadlines are the grid
     ticker.start_at(0);
     Tick tick;
     ticker.account(0, tick); // on time
@@ -68,6 +68,27 @@ TEST_CASE("the ticker keeps absolute deadlines and counts lost and late ticks", 
     CHECK(tick.index == 7);
     CHECK_FALSE(tick.late);
     CHECK(ticker.next_deadline_ns() == 8'000'000);
+}
+
+TEST_CASE("jittered deadlines fall one per period, anywhere in it", "[sampling]") {
+    Ticker ticker(1000); // 1 ms
+    ticker.start_at(0);
+    std::int64_t early = 0;
+    std::int64_t late_half = 0;
+    Tick tick;
+    for (std::int64_t k = 0; k < 2000; ++k) {
+        const std::int64_t deadline = ticker.next_deadline_ns();
+        REQUIRE(deadline >= k * 1'000'000);
+        REQUIRE(deadline < (k + 1) * 1'000'000);
+        (deadline - k * 1'000'000 < 500'000 ? early : late_half)++;
+        ticker.account(deadline, tick); // serviced exactly on time
+        REQUIRE(tick.index == static_cast<std::uint64_t>(k));
+        REQUIRE(tick.lost == 0);
+        REQUIRE_FALSE(tick.late);
+    }
+    // Uniform over the period: both halves get about half of the deadlines.
+    CHECK(early > 800);
+    CHECK(late_half > 800);
 }
 
 TEST_CASE("the ticker sleeps until its deadlines without drifting", "[sampling]") {
