@@ -173,3 +173,56 @@ TEST_CASE("record with an output dir writes every format, each readable", "[inte
     const auto summary = read_file(outdir + "/profile.txt");
     CHECK(summary.find("heavy") != std::string::npos);
 }
+
+TEST_CASE("subprocesses are sampled too, each under its own process frame",
+          "[integration][record]") {
+    const auto& interp = interpreters().back();
+    TempDir dir;
+    const auto out = dir.file("p.collapsed");
+    auto r = run({cpuprof_binary(), "record", "--subprocesses", "-q", "-o", out, "--",
+                  interp.path, fixture("subprocess_work.py"), "2"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    std::istringstream in(read_file(out));
+    std::set<std::string> child_roots;
+    std::set<std::string> parent_roots;
+    std::string line;
+    while (std::getline(in, line)) {
+        REQUIRE(line.starts_with("process "));
+        const auto root = line.substr(0, line.find(';'));
+        if (line.find("child_work (") != std::string::npos) {
+            child_roots.insert(root);
+        }
+        if (line.find("parent_spin (") != std::string::npos) {
+            parent_roots.insert(root);
+        }
+    }
+    CHECK(child_roots.size() == 2);
+    CHECK(parent_roots.size() == 1);
+    for (const auto& root : child_roots) {
+        CHECK_FALSE(parent_roots.contains(root));
+    }
+}
+
+TEST_CASE("blocking reads pause the target only while sampling", "[integration][record]") {
+    const auto& interp = interpreters().front();
+    TempDir dir;
+    Spawned target({interp.path, fixture("split_work.py"), "30", dir.file("m.json"),
+                    dir.file("ready")});
+    REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
+    const auto out = dir.file("p.json");
+    auto r = run({cpuprof_binary(), "record", "--blocking", "--pid", std::to_string(target.pid()),
+                  "-d", "1", "-q", "-o", out});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    const json profile = json::parse(read_file(out));
+    CHECK(profile["stats"]["thread_samples"].get<int>() > 300);
+    CHECK(profile["stats"]["torn"].get<int>() == 0); // a paused thread cannot tear a read
+    CHECK(samples_in(profile, "heavy") > 0);
+    for (const auto& task : std::filesystem::directory_iterator(
+             fmt::format("/proc/{}/task", target.pid()))) {
+        const auto stat = read_file(task.path().string() + "/stat");
+        CHECK(stat.find(") t ") == std::string::npos);
+        CHECK(stat.find(") T ") == std::string::npos);
+    }
+}
