@@ -69,13 +69,9 @@ unw_accessors_t accessors() {
     return a;
 }
 
-struct UptDeleter {
-    void operator()(void* upt) const noexcept { _UPT_destroy(upt); }
-};
-// libunwind-ptrace's per-thread state: which thread to read registers and memory from.
-using UptHandle = std::unique_ptr<void, UptDeleter>;
 
 unw_accessors_t kAccessors = accessors();
+constexpr std::size_t kUnwindCacheEntries = 8192;
 
 } // namespace
 
@@ -96,6 +92,10 @@ Unwinder::Unwinder(Pid pid)
     // masking that libunwind's global cache does around every lookup (about 30 sigprocmask
     // calls per sample); cpuprof unwinds from one thread.
     unw_set_caching_policy(address_space_.get(), UNW_CACHE_PER_THREAD);
+    // The cache is keyed by exact pc, and a hot loop leaves a different innermost pc on nearly
+    // every sample: the default 128 entries miss often, and every miss re-opens and maps the
+    // module's ELF file. A few thousand entries hold a hot loop's pcs after warm-up.
+    unw_set_cache_size(address_space_.get(), kUnwindCacheEntries, 0);
 }
 
 Unwinder::~Unwinder() = default;
@@ -112,12 +112,12 @@ UnwindResult Unwinder::unwind(Tid tid, std::vector<RemoteAddr>& pcs, std::size_t
     struct Reset {
         ~Reset() { current_pages = nullptr; }
     } reset;
-    UptHandle upt(_UPT_create(tid));
-    if (!upt) {
+    void* upt = handle_for(tid);
+    if (upt == nullptr) {
         return {0, UnwindEnd::Failed};
     }
     unw_cursor_t cursor;
-    if (unw_init_remote(&cursor, address_space_.get(), upt.get()) < 0) {
+    if (unw_init_remote(&cursor, address_space_.get(), upt) < 0) {
         return {0, UnwindEnd::Failed};
     }
     unw_word_t previous_pc = 0;
@@ -157,6 +157,28 @@ UnwindResult Unwinder::unwind(Tid tid, std::vector<RemoteAddr>& pcs, std::size_t
             return {pcs.size(), UnwindEnd::Failed};
         }
     }
+}
+
+void Unwinder::UptDeleter::operator()(void* upt) const noexcept {
+    _UPT_destroy(upt);
+}
+
+void* Unwinder::handle_for(Tid tid) {
+    // Threads come and go; handles of exited ones are dropped wholesale now and then.
+    constexpr std::size_t kMaxHandles = 1024;
+    auto it = handles_.find(tid);
+    if (it != handles_.end()) {
+        return it->second.get();
+    }
+    if (handles_.size() >= kMaxHandles) {
+        handles_.clear();
+    }
+    void* upt = _UPT_create(tid);
+    if (upt == nullptr) {
+        return nullptr;
+    }
+    handles_.emplace(tid, std::unique_ptr<void, UptDeleter>(upt));
+    return upt;
 }
 
 void Unwinder::flush_cache() noexcept {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 struct unw_addr_space; // libunwind's opaque address space
@@ -56,8 +57,17 @@ class Unwinder {
         void operator()(unw_addr_space* address_space) const noexcept;
     };
 
+    struct UptDeleter {
+        void operator()(void* upt) const noexcept;
+    };
+    /// libunwind-ptrace's per-thread handle, kept across samples: it caches the unwind table of
+    /// the module it last looked in, so a new handle per sample would re-read /proc/PID/maps and
+    /// re-map that module's ELF file every time.
+    void* handle_for(Tid tid);
+
     Pid pid_;
     std::unique_ptr<unw_addr_space, AddressSpaceDeleter> address_space_;
+    std::unordered_map<Tid, std::unique_ptr<void, UptDeleter>> handles_;
 };
 
 } // namespace cpuprof::native
