@@ -31,6 +31,7 @@ std::uint64_t thread_cpu_ns() {
 // A descendant that is not (yet) Python is looked at again after this long: it may exec one.
 constexpr std::int64_t kNotPythonRetryNs = 1'000'000'000;
 constexpr std::int64_t kNamesRetryNs = 1'000'000'000;
+constexpr int kTornRetries = 3;
 
 } // namespace
 
@@ -283,6 +284,12 @@ void Sampler::read_selected(Process& process, std::uint32_t tick_index) {
             }
         }
         reader.read_stack(*pick.state, stack_, !hold);
+        // A running thread calls and returns constantly: a read that saw its stack move is
+        // retried at once rather than dropped, so that call-heavy code is not under-sampled.
+        for (int retry = 0; retry < kTornRetries && stack_.status == python::ReadStatus::Torn;
+             ++retry) {
+            reader.read_stack(*pick.state, stack_, true);
+        }
         if (stack_.status == python::ReadStatus::Failed) {
             stats.failed++;
             ++tick_failures_;
