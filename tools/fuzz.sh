@@ -29,7 +29,7 @@ for arg in "$@"; do
     esac
 done
 if [[ ${#harnesses[@]} -eq 0 ]]; then
-    harnesses=(linetable unicode)
+    harnesses=(linetable unicode walker)
 fi
 
 for tool in clang clang++ cmake; do

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <thread>
+#include <time.h>
 #include <unistd.h>
 
 namespace cpuprof::process {
@@ -58,6 +60,86 @@ ThreadStatus read_thread_status(Pid pid, Tid tid) {
 // microseconds; one that has not by then is in an uninterruptible sleep or changed its id in an
 // execve, and is left to settle_tracees() rather than blocking the sampler on it.
 constexpr auto kStopWait = std::chrono::milliseconds(100);
+
+void ignore_signal(int) {}
+
+// The stop is waited for with a blocking waitpid(), which wakes the moment the thread stops
+// (polling would add tens of microseconds to every pause of the target), bounded by a timer that
+// sends this thread a signal whose handler does nothing, so that waitpid() returns EINTR.
+class StopWaitTimer {
+  public:
+    StopWaitTimer() = default;
+    ~StopWaitTimer() {
+        if (owner_ == ::gettid()) {
+            ::timer_delete(timer_);
+        }
+    }
+    StopWaitTimer(const StopWaitTimer&) = delete;
+    StopWaitTimer& operator=(const StopWaitTimer&) = delete;
+
+    /// Fires once after `delay`; zero disarms it. False when no timer could be made.
+    bool set(std::chrono::nanoseconds delay) noexcept {
+        // Made on first use, and again in a forked child: timers are not inherited by fork().
+        if (owner_ != ::gettid() && !create()) {
+            return false;
+        }
+        itimerspec spec{};
+        spec.it_value.tv_sec = static_cast<time_t>(delay.count() / 1'000'000'000);
+        spec.it_value.tv_nsec = static_cast<long>(delay.count() % 1'000'000'000);
+        return ::timer_settime(timer_, 0, &spec, nullptr) == 0;
+    }
+
+  private:
+    bool create() noexcept {
+        static const int signal = [] {
+            const int chosen = SIGRTMIN + 7;
+            struct sigaction action {};
+            action.sa_handler = ignore_signal; // and no SA_RESTART: the wait must end
+            sigemptyset(&action.sa_mask);
+            ::sigaction(chosen, &action, nullptr);
+            return chosen;
+        }();
+        sigevent event{};
+        event.sigev_notify = SIGEV_THREAD_ID;
+        event.sigev_signo = signal;
+        event._sigev_un._tid = ::gettid();
+        owner_ = ::timer_create(CLOCK_MONOTONIC, &event, &timer_) == 0 ? ::gettid() : 0;
+        return owner_ != 0;
+    }
+
+    timer_t timer_{};
+    pid_t owner_ = 0; ///< the thread the timer signals, 0 before it exists
+};
+
+// waitpid(tid) that gives up at `deadline`; returns what waitpid returned, 0 on timeout.
+pid_t wait_until(Tid tid, int& status, std::chrono::steady_clock::time_point deadline) {
+    thread_local StopWaitTimer timer;
+    auto pause = std::chrono::microseconds(20);
+    for (;;) {
+        const auto left = deadline - std::chrono::steady_clock::now();
+        if (left <= std::chrono::nanoseconds::zero()) {
+            return ::waitpid(tid, &status, __WALL | WNOHANG); // a last look that cannot block
+        }
+        if (!timer.set(left)) {
+            // No timer: poll instead, slower but just as bounded.
+            const pid_t got = ::waitpid(tid, &status, __WALL | WNOHANG);
+            if (got != 0) {
+                return got;
+            }
+            std::this_thread::sleep_for(pause);
+            pause = std::min(pause * 2, std::chrono::microseconds(1000));
+            continue;
+        }
+        const pid_t got = ::waitpid(tid, &status, __WALL);
+        const int err = errno;
+        timer.set(std::chrono::nanoseconds::zero());
+        if (got >= 0 || err != EINTR) {
+            errno = err;
+            return got;
+        }
+    }
+}
+
 // How long a thread killed while stopped gets to become a zombie that we reap.
 constexpr auto kReapWait = std::chrono::milliseconds(100);
 
@@ -190,31 +272,20 @@ std::optional<StoppedThread> interrupt_seized_thread(Tid tid) {
     }
     // The first stop reported is the one to use: our interrupt, a group-stop, or a signal the
     // thread dequeued after the seize and before the interrupt (then the interrupt is dropped
-    // on detach and that signal is handed back). Never an unbounded wait: a thread that execs
-    // meanwhile reports its stop under another id, and a blocked waitpid would never return.
-    const auto deadline = std::chrono::steady_clock::now() + kStopWait;
-    auto pause = std::chrono::microseconds(5);
-    for (;;) {
-        int status = 0;
-        const pid_t got = ::waitpid(tid, &status, __WALL | WNOHANG);
-        if (got < 0 && errno != EINTR) {
-            return std::nullopt; // ECHILD: it exited and was reaped in between
-        }
-        if (got == tid && (WIFEXITED(status) || WIFSIGNALED(status))) {
-            forget(tid);
-            return std::nullopt;
-        }
-        if (got == tid && WIFSTOPPED(status)) {
-            return StoppedThread{tid, signal_to_reinject(status)};
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            return std::nullopt; // still ours: settle_tracees() lets it go when it stops
-        }
-        if (got == 0) {
-            std::this_thread::sleep_for(pause);
-            pause = std::min(pause * 2, std::chrono::microseconds(1000));
-        }
+    // on detach and that signal is handed back). Never an unbounded wait: a thread that was
+    // already inside execve reports its stop under its process's id, and a waitpid() on its old
+    // id would never return.
+    int status = 0;
+    const pid_t got = wait_until(tid, status, std::chrono::steady_clock::now() + kStopWait);
+    if (got == tid && WIFSTOPPED(status)) {
+        return StoppedThread{tid, signal_to_reinject(status)};
     }
+    if (got == tid) {
+        forget(tid); // it exited, and is reaped
+    }
+    // ECHILD: it exited and was reaped in between; 0: still ours, and settle_tracees() lets it
+    // go when it stops.
+    return std::nullopt;
 }
 
 void release_thread(const StoppedThread& thread) noexcept {

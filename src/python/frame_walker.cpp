@@ -101,9 +101,11 @@ ReadStatus FrameWalker::walk(RemoteAddr top, std::vector<PyFrame>& out, bool& tr
         bool is_entry = true;
         if (!interpreter_frames) {
             const int lasti = field<std::int32_t>(frame_, offsets_.frame.lasti);
-            byte_offset = offsets_.line_table == LineTableKind::Linetable && lasti >= 0
-                              ? lasti * 2
-                              : lasti;
+            byte_offset = lasti;
+            if (offsets_.line_table == LineTableKind::Linetable && lasti >= 0) {
+                // 3.10 counts code units; a garbage count must not overflow the doubling.
+                byte_offset = lasti < (1 << 29) ? lasti * 2 : -1;
+            }
         } else {
             const RemoteAddr instr = field<RemoteAddr>(frame_, offsets_.frame.instr_ptr);
             const RemoteAddr start = code_addr + static_cast<RemoteAddr>(offsets_.code.code_adaptive);

@@ -283,7 +283,8 @@ void Sampler::read_selected(Process& process, std::uint32_t tick_index) {
                 continue;
             }
         }
-        reader.read_stack(*pick.state, stack_, !hold);
+        // Validated unless held: a thread whose OS id is not known yet cannot be stopped.
+        reader.read_stack(*pick.state, stack_, !pause.has_value());
         // A running thread calls and returns constantly: a read that saw its stack move is
         // retried at once rather than dropped, so that call-heavy code is not under-sampled.
         for (int retry = 0; retry < kTornRetries && stack_.status == python::ReadStatus::Torn;

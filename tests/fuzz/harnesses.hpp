@@ -10,5 +10,6 @@ namespace cpuprof::fuzz {
 /// sanitizer report is the other way to fail.
 void linetable_one_input(const std::uint8_t* data, std::size_t size);
 void unicode_one_input(const std::uint8_t* data, std::size_t size);
+void walker_one_input(const std::uint8_t* data, std::size_t size);
 
 } // namespace cpuprof::fuzz

@@ -21,6 +21,9 @@ Harness find_harness(std::string_view name) {
     if (name == "unicode") {
         return cpuprof::fuzz::unicode_one_input;
     }
+    if (name == "walker") {
+        return cpuprof::fuzz::walker_one_input;
+    }
     return nullptr;
 }
 
@@ -37,12 +40,12 @@ void replay(Harness harness, const std::filesystem::path& file) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        fmt::print(stderr, "usage: {} linetable|unicode DIR_OR_FILE...\n", argv[0]);
+        fmt::print(stderr, "usage: {} linetable|unicode|walker DIR_OR_FILE...\n", argv[0]);
         return 2;
     }
     const Harness harness = find_harness(argv[1]);
     if (harness == nullptr) {
-        fmt::print(stderr, "unknown harness '{}': use linetable or unicode\n", argv[1]);
+        fmt::print(stderr, "unknown harness '{}': use linetable, unicode or walker\n", argv[1]);
         return 2;
     }
     std::size_t count = 0;
