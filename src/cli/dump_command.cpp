@@ -45,7 +45,8 @@ const char* kind_text(profile::FrameKind kind) {
     return "marker";
 }
 
-void print_text(const sampling::Target& target, const std::vector<sampling::ThreadSnapshot>& threads) {
+void print_text(const sampling::Target& target,
+                const std::vector<sampling::ThreadSnapshot>& threads) {
     const auto& interp = target.interpreter();
     fmt::print("Process {}: {}\n", target.pid(), join(process::command_line(target.pid())));
     fmt::print("Python v{} ({})\n", interp.version.str(), interp.executable);

@@ -42,9 +42,9 @@ TargetSpec resolve_target(const RawTarget& raw, const char* command) {
     } else if (!raw.command.empty()) {
         spec.command = raw.command;
     } else {
-        throw UsageError(fmt::format(
-            "{}: no target: give --pid PID or a command after --, e.g. cpuprof {} -- python3 app.py",
-            command, command));
+        throw UsageError(fmt::format("{}: no target: give --pid PID or a command after --, e.g. "
+                                     "cpuprof {} -- python3 app.py",
+                                     command, command));
     }
     return spec;
 }
@@ -123,14 +123,15 @@ int run(int argc, char** argv) {
 
     if (rec->parsed()) {
         if (nonblocking && record.blocking) {
-            throw UsageError("record: --blocking and --nonblocking contradict each other: pick one");
+            throw UsageError(
+                "record: --blocking and --nonblocking contradict each other: pick one");
         }
         record.target = resolve_target(record_target, "record");
         if (record.native && !record.blocking && nonblocking) {
             throw UsageError("record: --native pauses each sampled thread to unwind it and cannot "
                              "be combined with --nonblocking");
         }
-        record.rate_hz = !rate.empty() ? parse_rate(rate)
+        record.rate_hz = !rate.empty()                          ? parse_rate(rate)
                          : (record.native || record.native_all) ? 200.0
                                                                 : 1000.0;
         if (!duration.empty()) {

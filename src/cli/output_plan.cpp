@@ -43,7 +43,8 @@ std::vector<PlannedOutput> plan_outputs(const RecordOptions& options, Pid pid) {
                                           dir, std::strerror(errno)));
         }
         for (auto format : output::all_formats()) {
-            plan.push_back({fmt::format("{}/profile{}", dir, output::extension_for(format)), format});
+            plan.push_back(
+                {fmt::format("{}/profile{}", dir, output::extension_for(format)), format});
         }
         if (!options.output.empty()) {
             auto format = options.format ? parse_format_option(*options.format)
@@ -61,20 +62,20 @@ std::vector<PlannedOutput> plan_outputs(const RecordOptions& options, Pid pid) {
             format = output::format_from_path(options.output);
         }
         if (!format) {
-            throw UsageError(fmt::format(
-                "cannot tell the format of '{}' from its extension: add --format "
-                "(collapsed, json, summary, speedscope or svg) or use .svg, .json, "
-                ".speedscope.json, .txt, .collapsed",
-                options.output));
+            throw UsageError(
+                fmt::format("cannot tell the format of '{}' from its extension: add --format "
+                            "(collapsed, json, summary, speedscope or svg) or use .svg, .json, "
+                            ".speedscope.json, .txt, .collapsed",
+                            options.output));
         }
         plan.push_back({options.output, *format});
     } else {
         const auto format =
             options.format ? parse_format_option(*options.format) : output::Format::Svg;
         const std::string who = pid > 0 ? std::to_string(pid) : "run";
-        plan.push_back({fmt::format("cpuprof-{}-{}{}", who, timestamp(),
-                                    output::extension_for(format)),
-                        format});
+        plan.push_back(
+            {fmt::format("cpuprof-{}-{}{}", who, timestamp(), output::extension_for(format)),
+             format});
     }
     for (const auto& out : plan) {
         output::check_output_path(out.path);

@@ -66,8 +66,7 @@ double parse_duration(const std::string& text) {
     auto value = to_double(text);
     if (!value || *value <= 0) {
         throw UsageError(fmt::format(
-            "invalid --duration '{}': give a number of seconds above 0, e.g. --duration 30",
-            text));
+            "invalid --duration '{}': give a number of seconds above 0, e.g. --duration 30", text));
     }
     if (*value > kMaxDuration) {
         throw UsageError(fmt::format("invalid --duration {}: at most {} seconds (a year); leave "

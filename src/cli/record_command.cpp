@@ -75,13 +75,13 @@ int run_record(const RecordOptions& options) {
         output::write_output(out.path, out.format, profile);
     }
     const auto& s = profile.stats;
-    std::fprintf(stderr, "cpuprof: %s after %.2f s: %llu samples from %zu threads, %zu unique "
-                 "stacks, %llu failed, %llu torn, %llu ticks lost\n",
-                 reason_text(reason), profile.duration_s,
-                 static_cast<unsigned long long>(s.thread_samples), profile.threads.size(),
-                 profile.stacks.size(), static_cast<unsigned long long>(s.failed),
-                 static_cast<unsigned long long>(s.torn),
-                 static_cast<unsigned long long>(s.lost_ticks));
+    std::fprintf(
+        stderr,
+        "cpuprof: %s after %.2f s: %llu samples from %zu threads, %zu unique "
+        "stacks, %llu failed, %llu torn, %llu ticks lost\n",
+        reason_text(reason), profile.duration_s, static_cast<unsigned long long>(s.thread_samples),
+        profile.threads.size(), profile.stacks.size(), static_cast<unsigned long long>(s.failed),
+        static_cast<unsigned long long>(s.torn), static_cast<unsigned long long>(s.lost_ticks));
     for (const auto& out : plan) {
         if (out.path != "-") {
             std::fprintf(stderr, "cpuprof: wrote %s (%s)\n", out.path.c_str(),

@@ -6,9 +6,9 @@
 #include <array>
 #include <cstring>
 #include <fmt/format.h>
-#include <sys/uio.h>
 #include <libunwind-ptrace.h>
 #include <libunwind.h>
+#include <sys/uio.h>
 
 namespace cpuprof::native {
 
@@ -53,8 +53,8 @@ struct StackPages {
 // The sampler unwinds on one thread at a time; the accessor finds the pages through this.
 thread_local StackPages* current_pages = nullptr;
 
-int access_mem(unw_addr_space_t space, unw_word_t address, unw_word_t* value, int write,
-               void* arg) {
+int access_mem(
+    unw_addr_space_t space, unw_word_t address, unw_word_t* value, int write, void* arg) {
     if (write == 0 && current_pages != nullptr && current_pages->read_word(address, *value)) {
         return 0;
     }
@@ -68,7 +68,6 @@ unw_accessors_t accessors() {
     a.access_mem = access_mem;
     return a;
 }
-
 
 unw_accessors_t kAccessors = accessors();
 constexpr std::size_t kUnwindCacheEntries = 8192;

@@ -20,7 +20,8 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv) {
     // A close-on-exec pipe tells the parent whether exec succeeded, and if not, why.
     int report[2];
     if (::pipe2(report, O_CLOEXEC) != 0) {
-        throw TargetError(fmt::format("cannot launch '{}': pipe: {}", argv[0], std::strerror(errno)));
+        throw TargetError(
+            fmt::format("cannot launch '{}': pipe: {}", argv[0], std::strerror(errno)));
     }
     std::vector<char*> args;
     for (const auto& a : argv) {

@@ -36,8 +36,8 @@ std::optional<ProcStat> parse_stat(std::string_view text) {
                                               : nullptr;
         if (target != nullptr) {
             auto end = rest.find(' ', pos);
-            auto token = rest.substr(pos, end == std::string_view::npos ? rest.size() - pos
-                                                                        : end - pos);
+            auto token =
+                rest.substr(pos, end == std::string_view::npos ? rest.size() - pos : end - pos);
             std::from_chars(token.data(), token.data() + token.size(), *target);
         }
     }

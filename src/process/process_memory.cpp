@@ -14,7 +14,8 @@ namespace {
 constexpr std::size_t kMaxIov = 64;
 } // namespace
 
-ProcessMemory::ProcessMemory(Pid pid) : pid_(pid) {}
+ProcessMemory::ProcessMemory(Pid pid)
+    : pid_(pid) {}
 
 ProcessMemory::~ProcessMemory() {
     if (mem_fd_ >= 0) {
@@ -75,7 +76,8 @@ int ProcessMemory::read_batch(std::span<const ReadRequest> requests) const noexc
     return 0;
 }
 
-int ProcessMemory::read_through_mem_file(RemoteAddr address, void* destination,
+int ProcessMemory::read_through_mem_file(RemoteAddr address,
+                                         void* destination,
                                          std::size_t length) const noexcept {
     if (mem_fd_ < 0) {
         auto path = fmt::format("/proc/{}/mem", pid_);
@@ -87,8 +89,8 @@ int ProcessMemory::read_through_mem_file(RemoteAddr address, void* destination,
     auto* out = static_cast<char*>(destination);
     std::size_t done = 0;
     while (done < length) {
-        ssize_t got = ::pread(mem_fd_, out + done, length - done,
-                              static_cast<off_t>(address + done));
+        ssize_t got =
+            ::pread(mem_fd_, out + done, length - done, static_cast<off_t>(address + done));
         if (got < 0) {
             if (errno == EINTR) {
                 continue;

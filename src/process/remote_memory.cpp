@@ -11,7 +11,9 @@ int RemoteMemory::read_batch(std::span<const ReadRequest> requests) const noexce
     return 0;
 }
 
-void RemoteMemory::read_or_throw(RemoteAddr address, void* destination, std::size_t length,
+void RemoteMemory::read_or_throw(RemoteAddr address,
+                                 void* destination,
+                                 std::size_t length,
                                  const char* what) const {
     if (int err = read(address, destination, length); err != 0) {
         throw RemoteReadError(pid(), address, err, what);

@@ -29,7 +29,10 @@ StackId StackTable::intern(Tid thread, std::span<const FrameId> frames) {
     }
     const auto id = static_cast<StackId>(entries_.size());
     entries_.push_back(Entry{static_cast<std::uint32_t>(frame_store_.size()),
-                             static_cast<std::uint32_t>(frames.size()), thread, h, {}});
+                             static_cast<std::uint32_t>(frames.size()),
+                             thread,
+                             h,
+                             {}});
     frame_store_.insert(frame_store_.end(), frames.begin(), frames.end());
     index_.emplace(h, id);
     return id;

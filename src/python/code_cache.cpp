@@ -22,7 +22,8 @@ constexpr std::size_t kMaxLineTable = 1 << 20;
 
 } // namespace
 
-CodeCache::CodeCache(const process::RemoteMemory& memory, const PyOffsets& offsets,
+CodeCache::CodeCache(const process::RemoteMemory& memory,
+                     const PyOffsets& offsets,
                      RemoteAddr code_type)
     : memory_(memory)
     , offsets_(offsets)

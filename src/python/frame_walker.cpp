@@ -16,7 +16,8 @@ template <typename T> T field(const std::vector<std::byte>& buffer, Offset offse
 
 } // namespace
 
-FrameWalker::FrameWalker(const process::RemoteMemory& memory, const PyOffsets& offsets,
+FrameWalker::FrameWalker(const process::RemoteMemory& memory,
+                         const PyOffsets& offsets,
                          CodeCache& codes)
     : memory_(memory)
     , offsets_(offsets)
@@ -108,10 +109,10 @@ ReadStatus FrameWalker::walk(RemoteAddr top, std::vector<PyFrame>& out, bool& tr
             }
         } else {
             const RemoteAddr instr = field<RemoteAddr>(frame_, offsets_.frame.instr_ptr);
-            const RemoteAddr start = code_addr + static_cast<RemoteAddr>(offsets_.code.code_adaptive);
-            byte_offset = instr >= start && instr - start < (1U << 30)
-                              ? static_cast<int>(instr - start)
-                              : -1;
+            const RemoteAddr start =
+                code_addr + static_cast<RemoteAddr>(offsets_.code.code_adaptive);
+            byte_offset =
+                instr >= start && instr - start < (1U << 30) ? static_cast<int>(instr - start) : -1;
             if (offsets_.frame.is_entry >= 0) {
                 is_entry = field<std::uint8_t>(frame_, offsets_.frame.is_entry) != 0;
             } else {

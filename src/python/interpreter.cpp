@@ -24,7 +24,8 @@ struct Candidate {
 /// ".../libpython3.12.so", ".../libpython3.9d.so.1.0" (a map of `path` is a libpython).
 bool is_libpython(const std::string& path) {
     const auto slash = path.rfind('/');
-    std::string_view name = std::string_view(path).substr(slash == std::string::npos ? 0 : slash + 1);
+    std::string_view name =
+        std::string_view(path).substr(slash == std::string::npos ? 0 : slash + 1);
     constexpr std::string_view kPrefix = "libpython3.";
     if (!name.starts_with(kPrefix)) {
         return false;
@@ -56,8 +57,8 @@ std::optional<RemoteAddr> load_start_of(const std::vector<process::MemoryMap>& m
     return start;
 }
 
-std::vector<Candidate> candidates(Pid pid, const std::vector<process::MemoryMap>& maps,
-                                  const std::string& exe) {
+std::vector<Candidate>
+candidates(Pid pid, const std::vector<process::MemoryMap>& maps, const std::string& exe) {
     std::vector<Candidate> out;
     for (const auto& map : maps) {
         if (is_libpython(map.path) &&
@@ -74,7 +75,8 @@ std::vector<Candidate> candidates(Pid pid, const std::vector<process::MemoryMap>
 }
 
 std::optional<PythonVersion> detect_version(const process::RemoteMemory& memory,
-                                            const process::ElfImage& elf, RemoteAddr bias,
+                                            const process::ElfImage& elf,
+                                            RemoteAddr bias,
                                             const Candidate& candidate) {
     if (auto addr = elf.symbol("Py_Version")) {
         std::uint64_t hex = 0;
@@ -112,7 +114,8 @@ std::optional<PythonVersion> detect_version(const process::RemoteMemory& memory,
 
 } // namespace
 
-Interpreter locate_interpreter(Pid pid, const process::RemoteMemory& memory,
+Interpreter locate_interpreter(Pid pid,
+                               const process::RemoteMemory& memory,
                                const std::vector<process::MemoryMap>& maps) {
     const std::string exe = process::executable_path(pid);
     for (const auto& candidate : candidates(pid, maps, exe)) {
@@ -156,8 +159,8 @@ Interpreter locate_interpreter(Pid pid, const process::RemoteMemory& memory,
         interp.runtime = *runtime;
         interp.binary = candidate.path;
         interp.executable = exe;
-        interp.offsets_source = fmt::format("static table for {}.{}", version->major,
-                                            version->minor);
+        interp.offsets_source =
+            fmt::format("static table for {}.{}", version->major, version->minor);
         if (auto code_type = elf->symbol("PyCode_Type")) {
             interp.code_type = bias + *code_type;
         }
@@ -172,9 +175,8 @@ Interpreter locate_interpreter(Pid pid, const process::RemoteMemory& memory,
                     "support yet: profile a default (GIL) build",
                     pid, version->str()));
             } else {
-                interp.offsets_source =
-                    fmt::format("static table ({} rejected: {})", "_Py_DebugOffsets",
-                                debug.problem);
+                interp.offsets_source = fmt::format("static table ({} rejected: {})",
+                                                    "_Py_DebugOffsets", debug.problem);
             }
         }
         return interp;

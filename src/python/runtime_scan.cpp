@@ -38,7 +38,8 @@ template <typename T> T at(const std::vector<std::byte>& buffer, std::size_t off
     return value;
 }
 
-bool interpreter_checks_out(const process::RemoteMemory& memory, const PyOffsets& o,
+bool interpreter_checks_out(const process::RemoteMemory& memory,
+                            const PyOffsets& o,
                             RemoteAddr interp) {
     RemoteAddr tstate = 0;
     RemoteAddr back = 0;
@@ -53,7 +54,8 @@ bool interpreter_checks_out(const process::RemoteMemory& memory, const PyOffsets
 
 std::optional<RemoteAddr> scan_for_runtime(const process::RemoteMemory& memory,
                                            const std::vector<process::MemoryMap>& maps,
-                                           const std::string& binary, const PyOffsets& offsets) {
+                                           const std::string& binary,
+                                           const PyOffsets& offsets) {
     const auto head = static_cast<std::size_t>(offsets.runtime.interpreters_head);
     std::size_t budget = kMaxScan;
     std::vector<std::byte> buffer;

@@ -16,10 +16,10 @@ bool StackReader::refresh_threads(const std::vector<Tid>& os_tids) {
     if (!states_.list(interp_, fresh)) {
         // The head may have been replaced between reads (a thread started or exited): once more.
         RemoteAddr head = 0;
-        if (!memory_.try_read(interpreter_->runtime +
-                                  static_cast<RemoteAddr>(
-                                      interpreter_->offsets.runtime.interpreters_head),
-                              head) ||
+        if (!memory_.try_read(
+                interpreter_->runtime +
+                    static_cast<RemoteAddr>(interpreter_->offsets.runtime.interpreters_head),
+                head) ||
             head == 0 || !states_.list(head, fresh)) {
             return false;
         }

@@ -64,9 +64,9 @@ bool ThreadStateReader::decode(RemoteAddr address, RemoteAddr interp, ThreadStat
         state.cframe = cframe;
         state.top_frame = 0;
         if (cframe != 0 &&
-            !memory_.try_read(cframe + static_cast<RemoteAddr>(
-                                           interpreter_.offsets.cframe.current_frame),
-                              state.top_frame)) {
+            !memory_.try_read(
+                cframe + static_cast<RemoteAddr>(interpreter_.offsets.cframe.current_frame),
+                state.top_frame)) {
             return false;
         }
         break;
@@ -78,8 +78,8 @@ bool ThreadStateReader::decode(RemoteAddr address, RemoteAddr interp, ThreadStat
 bool ThreadStateReader::list(RemoteAddr interp, std::vector<ThreadState>& out) {
     out.clear();
     RemoteAddr head = 0;
-    if (!memory_.try_read(interp + static_cast<RemoteAddr>(interpreter_.offsets.interp.threads_head),
-                          head)) {
+    if (!memory_.try_read(
+            interp + static_cast<RemoteAddr>(interpreter_.offsets.interp.threads_head), head)) {
         return false;
     }
     for (RemoteAddr address = head; address != 0 && out.size() < kMaxThreads;) {
@@ -125,8 +125,8 @@ RemoteAddr ThreadStateReader::gil_holder(RemoteAddr interp) {
     const auto& o = interpreter_.offsets;
     if (o.gil_model == GilModel::RuntimeTstateCurrent) {
         RemoteAddr holder = 0;
-        (void)memory_.try_read(interpreter_.runtime + static_cast<RemoteAddr>(o.runtime.tstate_current),
-                               holder);
+        (void)memory_.try_read(
+            interpreter_.runtime + static_cast<RemoteAddr>(o.runtime.tstate_current), holder);
         return holder;
     }
     if (gil_state_ == 0 &&

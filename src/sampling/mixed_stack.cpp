@@ -7,7 +7,8 @@ MixedStackReader::MixedStackReader(Pid pid, bool keep_internal)
     , symbolizer_(pid)
     , keep_internal_(keep_internal) {}
 
-bool MixedStackReader::read(Tid tid, const python::ThreadStack& python,
+bool MixedStackReader::read(Tid tid,
+                            const python::ThreadStack& python,
                             std::vector<MixedFrame>& out) {
     out.clear();
     unwinder_.unwind(tid, pcs_);
@@ -24,7 +25,8 @@ bool MixedStackReader::read(Tid tid, const python::ThreadStack& python,
     for (const auto& item : merged_) {
         switch (item.kind) {
         case native::MergedItem::Kind::Native:
-            out.push_back({MixedFrame::Kind::Native, nullptr, symbols_[item.index], pcs_[item.index]});
+            out.push_back(
+                {MixedFrame::Kind::Native, nullptr, symbols_[item.index], pcs_[item.index]});
             break;
         case native::MergedItem::Kind::Python:
             out.push_back({MixedFrame::Kind::Python, &python.frames[item.index], nullptr});

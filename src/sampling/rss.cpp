@@ -7,7 +7,8 @@
 
 namespace cpuprof::sampling {
 
-RssReader::RssReader(Pid pid) : page_size_(::sysconf(_SC_PAGESIZE)) {
+RssReader::RssReader(Pid pid)
+    : page_size_(::sysconf(_SC_PAGESIZE)) {
     auto path = fmt::format("/proc/{}/statm", pid);
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
 }

@@ -43,7 +43,8 @@ Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile
     if (auto problem = PerfCounterSource::probe(Event::Instructions, target.pid())) {
         profile_.counter = profile::CounterKind::TaskClock;
         profile_.counter_note = *problem;
-        spdlog::info("instructions unavailable: {}; recording CPU time per stack instead", *problem);
+        spdlog::info("instructions unavailable: {}; recording CPU time per stack instead",
+                     *problem);
     } else {
         profile_.counter = profile::CounterKind::HardwareInstructions;
         instructions_ = std::make_unique<PerfCounterSource>(Event::Instructions);
@@ -54,8 +55,8 @@ Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile
         cpu_deltas_.emplace(*cpu_clock_);
     }
     if (config_.native) {
-        unmerged_frame_ = profile_.frames.intern(
-            {"<unmerged native stack>", "", 0, profile::FrameKind::Marker});
+        unmerged_frame_ =
+            profile_.frames.intern({"<unmerged native stack>", "", 0, profile::FrameKind::Marker});
     }
     profile_.native = config_.native;
     profile_.rate_hz = config_.rate_hz;
@@ -86,9 +87,9 @@ Sampler::Process& Sampler::add_process(Target& target, std::unique_ptr<Target> o
             command += (command.empty() ? "" : " ") + word;
         }
         std::lock_guard lock(mutex_);
-        process->root = profile_.frames.intern(
-            {fmt::format("process {}: {}", target.pid(), command), "", 0,
-             profile::FrameKind::Process});
+        process->root =
+            profile_.frames.intern({fmt::format("process {}: {}", target.pid(), command), "", 0,
+                                    profile::FrameKind::Process});
     }
     processes_.push_back(std::move(process));
     return *processes_.back();
@@ -115,7 +116,8 @@ void Sampler::scan_children(std::int64_t now) {
             not_python_[pid] = now + kNotPythonRetryNs;
         }
     }
-    std::erase_if(not_python_, [](const auto& entry) { return !process::read_process_stat(entry.first); });
+    std::erase_if(not_python_,
+                  [](const auto& entry) { return !process::read_process_stat(entry.first); });
 }
 
 StopReason Sampler::run(const std::atomic<bool>& stop) {
@@ -123,13 +125,13 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
     Ticker ticker(config_.rate_hz);
     const std::int64_t start = monotonic_ns();
     ticker.start_at(start);
-    profile_.start_unix_ns = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count());
-    const std::int64_t end =
-        config_.duration_s ? start + static_cast<std::int64_t>(*config_.duration_s * 1e9)
-                           : std::numeric_limits<std::int64_t>::max();
+    profile_.start_unix_ns =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    const std::int64_t end = config_.duration_s
+                                 ? start + static_cast<std::int64_t>(*config_.duration_s * 1e9)
+                                 : std::numeric_limits<std::int64_t>::max();
     refresh_threads(*processes_.front());
 
     StopReason reason = StopReason::Stopped;

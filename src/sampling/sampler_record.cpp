@@ -8,7 +8,8 @@
 
 namespace cpuprof::sampling {
 
-void Sampler::record_stack(Process& process, const python::ThreadStack& stack,
+void Sampler::record_stack(Process& process,
+                           const python::ThreadStack& stack,
                            std::uint32_t tick_index) {
     frame_ids_.clear();
     if (process.root) {
@@ -20,7 +21,8 @@ void Sampler::record_stack(Process& process, const python::ThreadStack& stack,
     commit_stack(process, stack.tid, stack.holds_gil, tick_index);
 }
 
-void Sampler::record_mixed(Process& process, const python::ThreadStack& stack,
+void Sampler::record_mixed(Process& process,
+                           const python::ThreadStack& stack,
                            std::uint32_t tick_index) {
     if (!process.mixed->read(stack.tid, stack, mixed_frames_)) {
         profile_.stats.unmerged++;

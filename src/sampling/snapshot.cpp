@@ -78,8 +78,8 @@ std::vector<ThreadSnapshot> snapshot(Target& target, int attempts, MixedStackRea
                 if (frame.kind == MixedFrame::Kind::Python) {
                     snap.frames.push_back(to_frame(*frame.python));
                 } else if (frame.kind == MixedFrame::Kind::Native) {
-                    snap.frames.push_back({frame.native->name, frame.native->module, 0,
-                                           profile::FrameKind::Native});
+                    snap.frames.push_back(
+                        {frame.native->name, frame.native->module, 0, profile::FrameKind::Native});
                 } else {
                     snap.frames.push_back(
                         {"<unmerged native stack>", "", 0, profile::FrameKind::Marker});

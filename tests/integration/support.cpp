@@ -1,8 +1,8 @@
 #include "support.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <csignal>
 #include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
@@ -112,7 +112,9 @@ std::optional<int> Spawned::wait(std::chrono::milliseconds timeout) {
     return status_;
 }
 
-void Spawned::signal(int sig) { ::kill(pid_, sig); }
+void Spawned::signal(int sig) {
+    ::kill(pid_, sig);
+}
 
 bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -162,7 +164,11 @@ CommandResult run(const std::vector<std::string>& argv) {
     return result;
 }
 
-std::string cpuprof_binary() { return CPUPROF_BINARY; }
-std::string fixture(const std::string& name) { return std::string(CPUPROF_FIXTURES) + "/" + name; }
+std::string cpuprof_binary() {
+    return CPUPROF_BINARY;
+}
+std::string fixture(const std::string& name) {
+    return std::string(CPUPROF_FIXTURES) + "/" + name;
+}
 
 } // namespace cpuprof::testing

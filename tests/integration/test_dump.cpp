@@ -19,7 +19,9 @@ const json* thread_with_tid(const json& doc, long tid) {
     return nullptr;
 }
 
-void check_frame(const json& frame, const std::string& function, const std::string& file_suffix,
+void check_frame(const json& frame,
+                 const std::string& function,
+                 const std::string& file_suffix,
                  int line) {
     INFO("frame: " << frame.dump());
     CHECK(frame["function"].get<std::string>() == function);
@@ -40,8 +42,8 @@ TEST_CASE("dump shows every thread's exact stack on every interpreter", "[integr
             const auto& marks = info["marks"];
             const bool qualnames = interp.minor >= 11;
 
-            auto result = run({cpuprof_binary(), "dump", "--pid", std::to_string(target.pid()),
-                               "--json"});
+            auto result =
+                run({cpuprof_binary(), "dump", "--pid", std::to_string(target.pid()), "--json"});
             INFO(interp.label << " stderr: " << result.err);
             REQUIRE(result.status == 0);
             const json doc = json::parse(result.out);
@@ -90,7 +92,8 @@ TEST_CASE("dump shows every thread's exact stack on every interpreter", "[integr
             for (const auto& f : (*closure)["frames"]) {
                 if (f["function"] ==
                     (qualnames ? "make_closure.<locals>.inner_closure" : "inner_closure")) {
-                    check_frame(f, f["function"], "dump_target.py", marks["inner_closure"].get<int>());
+                    check_frame(f, f["function"], "dump_target.py",
+                                marks["inner_closure"].get<int>());
                     found_closure = true;
                 }
             }
@@ -114,11 +117,13 @@ TEST_CASE("dump shows every thread's exact stack on every interpreter", "[integr
 
             const json* hangul = thread_with_tid(doc, native("hangul-worker"));
             REQUIRE(hangul != nullptr);
-            check_frame((*hangul)["frames"][0], "함수", "dump_target.py", marks["hangul"].get<int>());
+            check_frame((*hangul)["frames"][0], "함수", "dump_target.py",
+                        marks["hangul"].get<int>());
 
             const json* emoji = thread_with_tid(doc, native("emoji-worker"));
             REQUIRE(emoji != nullptr);
-            check_frame((*emoji)["frames"][0], "burn🔥", "dump_target.py", marks["emoji"].get<int>());
+            check_frame((*emoji)["frames"][0], "burn🔥", "dump_target.py",
+                        marks["emoji"].get<int>());
         }
     }
 }

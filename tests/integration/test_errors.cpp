@@ -29,7 +29,9 @@ void check_one_line_error(const CommandResult& r, int status, const std::string&
     CHECK(r.err.find("terminate called") == std::string::npos);
 }
 
-std::string exe() { return cpuprof_binary(); }
+std::string exe() {
+    return cpuprof_binary();
+}
 
 constexpr uid_t kNobody = 65534;
 
@@ -134,10 +136,12 @@ TEST_CASE("a zombie is refused", "[integration][errors]") {
     std::string zombie;
     for (int i = 0; i < 200 && zombie.empty(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        auto children = read_file(fmt::format("/proc/{}/task/{}/children", parent.pid(),
-                                              parent.pid()));
-        auto stat = children.empty() ? "" : read_file(fmt::format(
-                                                "/proc/{}/stat", children.substr(0, children.find(' '))));
+        auto children =
+            read_file(fmt::format("/proc/{}/task/{}/children", parent.pid(), parent.pid()));
+        auto stat =
+            children.empty()
+                ? ""
+                : read_file(fmt::format("/proc/{}/stat", children.substr(0, children.find(' '))));
         if (stat.find(") Z ") != std::string::npos) {
             zombie = children.substr(0, children.find(' '));
         }
@@ -162,8 +166,7 @@ TEST_CASE("unsupported interpreters are named", "[integration][errors]") {
         return;
     }
     TempDir dir;
-    Spawned py({old, "-c",
-                "import sys,time; open(sys.argv[1],'w').write('x'); time.sleep(60)",
+    Spawned py({old, "-c", "import sys,time; open(sys.argv[1],'w').write('x'); time.sleep(60)",
                 dir.file("ready")});
     REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
     auto r = run({exe(), "dump", "--pid", std::to_string(py.pid())});
@@ -178,12 +181,11 @@ TEST_CASE("record rejects bad options before sampling", "[integration][errors]")
                          "invalid --rate 0");
     check_one_line_error(run({exe(), "record", "--pid", pid, "--rate", "-10"}), 2,
                          "invalid --rate");
-    check_one_line_error(run({exe(), "record", "--pid", pid, "--rate", "1e9"}), 2,
-                         "at most");
+    check_one_line_error(run({exe(), "record", "--pid", pid, "--rate", "1e9"}), 2, "at most");
     check_one_line_error(run({exe(), "record", "--pid", pid, "--duration", "soon"}), 2,
                          "invalid --duration 'soon'");
-    check_one_line_error(run({exe(), "record", "--pid", pid, "--format", "pdf", "-o", "-"}),
-                         2, "unknown --format 'pdf'");
+    check_one_line_error(run({exe(), "record", "--pid", pid, "--format", "pdf", "-o", "-"}), 2,
+                         "unknown --format 'pdf'");
     check_one_line_error(
         run({exe(), "record", "--pid", pid, "-o", dir.file("missing/dir/out.svg")}), 2,
         "missing/dir");

@@ -2,8 +2,8 @@
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -58,8 +58,7 @@ TEST_CASE("record measures the CPU split a program measures itself", "[integrati
             const auto heavy = samples_in(profile, "heavy");
             const auto light = samples_in(profile, "light");
             REQUIRE(heavy + light > 1000);
-            const double recorded =
-                static_cast<double>(heavy) / static_cast<double>(heavy + light);
+            const double recorded = static_cast<double>(heavy) / static_cast<double>(heavy + light);
             INFO("measured heavy share " << expected << ", recorded " << recorded << " from "
                                          << heavy + light << " samples");
             std::printf("integration: %s heavy share measured %.3f, recorded %.3f (%llu samples)\n",
@@ -74,8 +73,8 @@ TEST_CASE("record at 1 kHz takes close to the expected number of samples",
           "[integration][record]") {
     const auto& interp = interpreters().front();
     TempDir dir;
-    Spawned target({interp.path, fixture("split_work.py"), "30", dir.file("m.json"),
-                    dir.file("ready")});
+    Spawned target(
+        {interp.path, fixture("split_work.py"), "30", dir.file("m.json"), dir.file("ready")});
     REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
     const auto out = dir.file("p.json");
     auto r = run({cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "-d", "2",
@@ -93,12 +92,12 @@ TEST_CASE("record at 1 kHz takes close to the expected number of samples",
 TEST_CASE("Ctrl-C ends a recording, writes it and exits 0", "[integration][record]") {
     const auto& interp = interpreters().back();
     TempDir dir;
-    Spawned target({interp.path, fixture("split_work.py"), "30", dir.file("m.json"),
-                    dir.file("ready")});
+    Spawned target(
+        {interp.path, fixture("split_work.py"), "30", dir.file("m.json"), dir.file("ready")});
     REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
     const auto out = dir.file("p.collapsed");
-    Spawned recorder({cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "-q",
-                      "-o", out});
+    Spawned recorder(
+        {cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "-q", "-o", out});
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     recorder.signal(SIGINT);
     auto status = recorder.wait(std::chrono::seconds(10));
@@ -114,8 +113,8 @@ TEST_CASE("Ctrl-C ends a recording, writes it and exits 0", "[integration][recor
 TEST_CASE("a target exiting mid-recording keeps every sample", "[integration][record]") {
     const auto& interp = interpreters().back();
     TempDir dir;
-    Spawned target({interp.path, fixture("split_work.py"), "1.5", dir.file("m.json"),
-                    dir.file("ready")});
+    Spawned target(
+        {interp.path, fixture("split_work.py"), "1.5", dir.file("m.json"), dir.file("ready")});
     REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
     const auto out = dir.file("p.json");
     const auto start = std::chrono::steady_clock::now();
@@ -179,8 +178,8 @@ TEST_CASE("subprocesses are sampled too, each under its own process frame",
     const auto& interp = interpreters().back();
     TempDir dir;
     const auto out = dir.file("p.collapsed");
-    auto r = run({cpuprof_binary(), "record", "--subprocesses", "-q", "-o", out, "--",
-                  interp.path, fixture("subprocess_work.py"), "2"});
+    auto r = run({cpuprof_binary(), "record", "--subprocesses", "-q", "-o", out, "--", interp.path,
+                  fixture("subprocess_work.py"), "2"});
     INFO("stderr: " << r.err);
     REQUIRE(r.status == 0);
     std::istringstream in(read_file(out));
@@ -207,8 +206,8 @@ TEST_CASE("subprocesses are sampled too, each under its own process frame",
 TEST_CASE("blocking reads pause the target only while sampling", "[integration][record]") {
     const auto& interp = interpreters().front();
     TempDir dir;
-    Spawned target({interp.path, fixture("split_work.py"), "30", dir.file("m.json"),
-                    dir.file("ready")});
+    Spawned target(
+        {interp.path, fixture("split_work.py"), "30", dir.file("m.json"), dir.file("ready")});
     REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
     const auto out = dir.file("p.json");
     auto r = run({cpuprof_binary(), "record", "--blocking", "--pid", std::to_string(target.pid()),
@@ -219,8 +218,8 @@ TEST_CASE("blocking reads pause the target only while sampling", "[integration][
     CHECK(profile["stats"]["thread_samples"].get<int>() > 300);
     CHECK(profile["stats"]["torn"].get<int>() == 0); // a paused thread cannot tear a read
     CHECK(samples_in(profile, "heavy") > 0);
-    for (const auto& task : std::filesystem::directory_iterator(
-             fmt::format("/proc/{}/task", target.pid()))) {
+    for (const auto& task :
+         std::filesystem::directory_iterator(fmt::format("/proc/{}/task", target.pid()))) {
         const auto stat = read_file(task.path().string() + "/stat");
         CHECK(stat.find(") t ") == std::string::npos);
         CHECK(stat.find(") T ") == std::string::npos);

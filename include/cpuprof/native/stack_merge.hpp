@@ -22,10 +22,12 @@ struct MergedItem {
 
 /// Merges a native stack and a Python stack, both innermost first. Each EvalLoop native frame is
 /// replaced by the Python frames from the current position up to and including the next frame
-/// whose `python_is_entry` flag is non-zero. When the counts do not agree, every frame is still kept:
-/// the leftover Python frames go to the outer end after one Unmerged marker, and the result is
-/// false. `out` is cleared and filled innermost first.
-bool merge_stacks(std::span<const NativeRole> native, std::span<const std::uint8_t> python_is_entry,
-                  bool keep_internal, std::vector<MergedItem>& out);
+/// whose `python_is_entry` flag is non-zero. When the counts do not agree, every frame is still
+/// kept: the leftover Python frames go to the outer end after one Unmerged marker, and the result
+/// is false. `out` is cleared and filled innermost first.
+bool merge_stacks(std::span<const NativeRole> native,
+                  std::span<const std::uint8_t> python_is_entry,
+                  bool keep_internal,
+                  std::vector<MergedItem>& out);
 
 } // namespace cpuprof::native

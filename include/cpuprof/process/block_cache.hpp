@@ -28,8 +28,8 @@ class BlockCache final : public RemoteMemory {
     /// Forgets every block: call before reading a new sample.
     void clear() noexcept { used_ = 0; }
 
-    [[nodiscard]] int read(RemoteAddr address, void* destination,
-                           std::size_t length) const noexcept override;
+    [[nodiscard]] int
+    read(RemoteAddr address, void* destination, std::size_t length) const noexcept override;
     [[nodiscard]] Pid pid() const noexcept override { return inner_.pid(); }
 
   private:

@@ -25,8 +25,8 @@ class BufferMemory final : public RemoteMemory {
         write(address, &value, sizeof(T));
     }
 
-    [[nodiscard]] int read(RemoteAddr address, void* destination,
-                           std::size_t length) const noexcept override;
+    [[nodiscard]] int
+    read(RemoteAddr address, void* destination, std::size_t length) const noexcept override;
 
   private:
     std::map<RemoteAddr, std::vector<std::byte>> regions_;

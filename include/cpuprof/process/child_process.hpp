@@ -29,7 +29,8 @@ class ChildProcess {
     void terminate(int grace_ms = 2000);
 
   private:
-    explicit ChildProcess(Pid pid) : pid_(pid) {}
+    explicit ChildProcess(Pid pid)
+        : pid_(pid) {}
     Pid pid_ = 0;
     std::optional<int> status_;
 };

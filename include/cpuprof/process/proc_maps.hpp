@@ -18,7 +18,9 @@ struct MemoryMap {
     bool executable = false;
     std::string path; ///< empty for anonymous maps; "[heap]", "[stack]" ...
 
-    [[nodiscard]] bool contains(RemoteAddr address) const { return address >= start && address < end; }
+    [[nodiscard]] bool contains(RemoteAddr address) const {
+        return address >= start && address < end;
+    }
 };
 
 /// Parses the text of a maps file; malformed lines are skipped.

@@ -31,7 +31,8 @@ inline constexpr std::uint64_t kPfKthread = 0x00200000;
 /// the sampling path costs one system call.
 class ThreadStatReader {
   public:
-    explicit ThreadStatReader(Pid pid) : pid_(pid) {}
+    explicit ThreadStatReader(Pid pid)
+        : pid_(pid) {}
     ~ThreadStatReader();
     ThreadStatReader(const ThreadStatReader&) = delete;
     ThreadStatReader& operator=(const ThreadStatReader&) = delete;

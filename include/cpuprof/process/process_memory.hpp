@@ -11,14 +11,14 @@ class ProcessMemory final : public RemoteMemory {
     explicit ProcessMemory(Pid pid);
     ~ProcessMemory() override;
 
-    [[nodiscard]] int read(RemoteAddr address, void* destination,
-                           std::size_t length) const noexcept override;
+    [[nodiscard]] int
+    read(RemoteAddr address, void* destination, std::size_t length) const noexcept override;
     [[nodiscard]] int read_batch(std::span<const ReadRequest> requests) const noexcept override;
     [[nodiscard]] Pid pid() const noexcept override { return pid_; }
 
   private:
-    int read_through_mem_file(RemoteAddr address, void* destination,
-                              std::size_t length) const noexcept;
+    int
+    read_through_mem_file(RemoteAddr address, void* destination, std::size_t length) const noexcept;
 
     Pid pid_;
     mutable int mem_fd_ = -1;

@@ -27,8 +27,8 @@ class RemoteMemory {
 
     /// Copies `length` bytes at `address` into `destination`. Returns 0 when every byte was
     /// read, otherwise an errno value (EFAULT for an unmapped or partly mapped range).
-    [[nodiscard]] virtual int read(RemoteAddr address, void* destination,
-                                   std::size_t length) const noexcept = 0;
+    [[nodiscard]] virtual int
+    read(RemoteAddr address, void* destination, std::size_t length) const noexcept = 0;
 
     /// Reads several ranges; returns 0 when all were read completely. The default reads them
     /// one at a time; the live-process implementation batches them in one system call.
@@ -38,7 +38,9 @@ class RemoteMemory {
     [[nodiscard]] virtual Pid pid() const noexcept { return 0; }
 
     /// Throwing read, for setup code.
-    void read_or_throw(RemoteAddr address, void* destination, std::size_t length,
+    void read_or_throw(RemoteAddr address,
+                       void* destination,
+                       std::size_t length,
                        const char* what) const;
 
     template <typename T>
@@ -49,8 +51,7 @@ class RemoteMemory {
         return value;
     }
 
-    template <typename T>
-    [[nodiscard]] bool try_read(RemoteAddr address, T& out) const noexcept {
+    template <typename T> [[nodiscard]] bool try_read(RemoteAddr address, T& out) const noexcept {
         static_assert(std::is_trivially_copyable_v<T>);
         return read(address, &out, sizeof(T)) == 0;
     }

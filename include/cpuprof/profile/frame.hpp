@@ -7,10 +7,10 @@
 namespace cpuprof::profile {
 
 enum class FrameKind : std::uint8_t {
-    Python, ///< a Python function: name is the qualified name, file the source file
-    Native, ///< a C/C++ function: name is the symbol, file the library
-    Thread, ///< the root frame of a per-thread stack (--threads): name is the thread's label
-    Marker, ///< a frame cpuprof adds itself, e.g. "<unmerged native stack>"
+    Python,  ///< a Python function: name is the qualified name, file the source file
+    Native,  ///< a C/C++ function: name is the symbol, file the library
+    Thread,  ///< the root frame of a per-thread stack (--threads): name is the thread's label
+    Marker,  ///< a frame cpuprof adds itself, e.g. "<unmerged native stack>"
     Process, ///< the root frame of a process's stacks (--subprocesses): "process PID: command"
 };
 

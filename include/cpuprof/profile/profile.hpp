@@ -20,17 +20,17 @@ struct TargetInfo {
 
 /// Accounting of the sampler: what was expected, what was taken, what went wrong.
 struct SamplingStats {
-    std::uint64_t ticks = 0;         ///< timer ticks that were serviced
-    std::uint64_t expected_ticks = 0;///< duration x rate
-    std::uint64_t late_ticks = 0;    ///< serviced after their deadline had passed
-    std::uint64_t lost_ticks = 0;    ///< skipped because the sampler fell more than a tick behind
-    std::uint64_t thread_samples = 0;///< stacks recorded (one per sampled thread per tick)
-    std::uint64_t idle_skipped = 0;  ///< thread samples left out because the thread was idle
-    std::uint64_t gil_samples = 0;   ///< thread samples taken while the thread held the GIL
-    std::uint64_t failed = 0;        ///< thread samples lost to a failed remote read
-    std::uint64_t torn = 0;          ///< thread samples dropped because validation saw a torn read
-    std::uint64_t unmerged = 0;      ///< native samples kept with an <unmerged> marker
-    std::uint64_t sampler_cpu_ns = 0;///< cpuprof's own CPU time while sampling
+    std::uint64_t ticks = 0;          ///< timer ticks that were serviced
+    std::uint64_t expected_ticks = 0; ///< duration x rate
+    std::uint64_t late_ticks = 0;     ///< serviced after their deadline had passed
+    std::uint64_t lost_ticks = 0;     ///< skipped because the sampler fell more than a tick behind
+    std::uint64_t thread_samples = 0; ///< stacks recorded (one per sampled thread per tick)
+    std::uint64_t idle_skipped = 0;   ///< thread samples left out because the thread was idle
+    std::uint64_t gil_samples = 0;    ///< thread samples taken while the thread held the GIL
+    std::uint64_t failed = 0;         ///< thread samples lost to a failed remote read
+    std::uint64_t torn = 0;           ///< thread samples dropped because validation saw a torn read
+    std::uint64_t unmerged = 0;       ///< native samples kept with an <unmerged> marker
+    std::uint64_t sampler_cpu_ns = 0; ///< cpuprof's own CPU time while sampling
 };
 
 enum class CounterKind : std::uint8_t {
@@ -40,7 +40,7 @@ enum class CounterKind : std::uint8_t {
 
 struct ThreadInfo {
     Tid tid = 0;
-    std::string name;        ///< the OS name (comm) or the Python thread name when known
+    std::string name; ///< the OS name (comm) or the Python thread name when known
     std::uint64_t samples = 0;
 };
 

@@ -18,8 +18,7 @@ namespace cpuprof::python {
 /// CodeInfo pointers handed out stay valid for the cache's lifetime.
 class CodeCache {
   public:
-    CodeCache(const process::RemoteMemory& memory, const PyOffsets& offsets,
-              RemoteAddr code_type);
+    CodeCache(const process::RemoteMemory& memory, const PyOffsets& offsets, RemoteAddr code_type);
 
     /// The code object at `address`, or nullptr when it cannot be read or is not a code object.
     [[nodiscard]] const CodeInfo* get(RemoteAddr address);

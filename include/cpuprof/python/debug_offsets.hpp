@@ -18,7 +18,7 @@ struct DebugOffsetsResult {
     std::optional<PyOffsets> offsets; ///< set when the block was valid
     std::uint64_t version_hex = 0;    ///< the block's PY_VERSION_HEX (0 if the cookie was absent)
     bool free_threaded = false;
-    std::string problem;              ///< why it was rejected, when it was
+    std::string problem; ///< why it was rejected, when it was
 };
 
 /// Parses and validates the raw bytes of a `_Py_DebugOffsets` block (3.13+): cookie "xdebugpy",
@@ -31,7 +31,8 @@ struct DebugOffsetsResult {
 
 /// Reads the block at `runtime_address` (the address of `_PyRuntime`) and parses it.
 [[nodiscard]] DebugOffsetsResult load_debug_offsets(const process::RemoteMemory& memory,
-                                                    RemoteAddr runtime_address, int expected_minor,
+                                                    RemoteAddr runtime_address,
+                                                    int expected_minor,
                                                     const PyOffsets& fallback);
 
 } // namespace cpuprof::python

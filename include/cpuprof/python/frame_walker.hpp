@@ -41,7 +41,8 @@ class FrameWalker {
     };
     struct LineKeyHash {
         std::size_t operator()(const LineKey& k) const noexcept {
-            return std::hash<const void*>{}(k.code) ^ (static_cast<std::size_t>(k.offset) * 0x9e3779b97f4a7c15ULL);
+            return std::hash<const void*>{}(k.code) ^
+                   (static_cast<std::size_t>(k.offset) * 0x9e3779b97f4a7c15ULL);
         }
     };
     std::unordered_map<LineKey, int, LineKeyHash> lines_;

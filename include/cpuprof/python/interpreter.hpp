@@ -33,7 +33,8 @@ struct Interpreter {
 /// file name; the offsets from the static table or, on 3.13+, the target's _Py_DebugOffsets.
 /// Throws NotPythonError (saying what was looked for), UnsupportedVersionError or
 /// InterpreterNotReady.
-[[nodiscard]] Interpreter locate_interpreter(Pid pid, const process::RemoteMemory& memory,
+[[nodiscard]] Interpreter locate_interpreter(Pid pid,
+                                             const process::RemoteMemory& memory,
                                              const std::vector<process::MemoryMap>& maps);
 
 /// Reads _PyRuntime.interpreters.head (the main interpreter); throws InterpreterNotReady if null.

@@ -15,7 +15,9 @@ namespace cpuprof::python {
 /// - Locations (3.11+): the PEP 657 location table (entry header byte 1CCCCLLL).
 /// A negative offset gives `first_line`. Returns -1 when the instruction has no line, or when the
 /// table is malformed (truncated varints, offsets past the end): never reads past `table`.
-[[nodiscard]] int line_for_offset(LineTableKind kind, std::span<const std::uint8_t> table,
-                                  int first_line, int byte_offset) noexcept;
+[[nodiscard]] int line_for_offset(LineTableKind kind,
+                                  std::span<const std::uint8_t> table,
+                                  int first_line,
+                                  int byte_offset) noexcept;
 
 } // namespace cpuprof::python

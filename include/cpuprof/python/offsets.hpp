@@ -50,10 +50,10 @@ struct ThreadOffsets {
     Offset prev = kAbsent;
     Offset next = kAbsent;
     Offset interp = kAbsent;
-    Offset frame = kAbsent;         ///< <=3.10: PyFrameObject* frame
-    Offset cframe = kAbsent;        ///< 3.11/3.12: _PyCFrame* cframe
-    Offset current_frame = kAbsent; ///< 3.13+: _PyInterpreterFrame* current_frame
-    Offset thread_id = kAbsent;     ///< pthread_t of the thread
+    Offset frame = kAbsent;            ///< <=3.10: PyFrameObject* frame
+    Offset cframe = kAbsent;           ///< 3.11/3.12: _PyCFrame* cframe
+    Offset current_frame = kAbsent;    ///< 3.13+: _PyInterpreterFrame* current_frame
+    Offset thread_id = kAbsent;        ///< pthread_t of the thread
     Offset native_thread_id = kAbsent; ///< OS tid (3.11+)
 };
 
@@ -64,39 +64,40 @@ struct CFrameOffsets {
 
 /// PyFrameObject (<=3.10) or _PyInterpreterFrame (3.11+).
 struct FrameOffsets {
-    Offset size = 0;              ///< bytes to read to cover every field below
-    Offset previous = kAbsent;    ///< f_back (<=3.10) / previous
-    Offset code = kAbsent;        ///< f_code / f_executable (3.13+)
-    Offset lasti = kAbsent;       ///< int f_lasti (<=3.10)
-    Offset instr_ptr = kAbsent;   ///< prev_instr (3.11/3.12) / instr_ptr (3.13+)
-    Offset owner = kAbsent;       ///< char owner (3.11+)
-    Offset is_entry = kAbsent;    ///< bool is_entry (3.11 only)
+    Offset size = 0;            ///< bytes to read to cover every field below
+    Offset previous = kAbsent;  ///< f_back (<=3.10) / previous
+    Offset code = kAbsent;      ///< f_code / f_executable (3.13+)
+    Offset lasti = kAbsent;     ///< int f_lasti (<=3.10)
+    Offset instr_ptr = kAbsent; ///< prev_instr (3.11/3.12) / instr_ptr (3.13+)
+    Offset owner = kAbsent;     ///< char owner (3.11+)
+    Offset is_entry = kAbsent;  ///< bool is_entry (3.11 only)
 };
 
 struct CodeOffsets {
-    Offset size = 0;              ///< bytes to read to cover every field below
+    Offset size = 0; ///< bytes to read to cover every field below
     Offset filename = kAbsent;
     Offset name = kAbsent;
-    Offset qualname = kAbsent;    ///< 3.11+
-    Offset firstlineno = kAbsent; ///< int
-    Offset linetable = kAbsent;   ///< co_lnotab (<=3.9) / co_linetable (3.10+), a bytes object
+    Offset qualname = kAbsent;      ///< 3.11+
+    Offset firstlineno = kAbsent;   ///< int
+    Offset linetable = kAbsent;     ///< co_lnotab (<=3.9) / co_linetable (3.10+), a bytes object
     Offset code_adaptive = kAbsent; ///< 3.11+: start of the bytecode inside the code object
 };
 
 struct ObjectOffsets {
     Offset ob_type = 8;
-    Offset tp_name = 24;         ///< PyTypeObject.tp_name
-    Offset tp_flags = kAbsent;   ///< PyTypeObject.tp_flags
-    Offset bytes_size = 16;      ///< PyVarObject.ob_size of a bytes object
-    Offset bytes_data = 32;      ///< PyBytesObject.ob_sval
+    Offset tp_name = 24;       ///< PyTypeObject.tp_name
+    Offset tp_flags = kAbsent; ///< PyTypeObject.tp_flags
+    Offset bytes_size = 16;    ///< PyVarObject.ob_size of a bytes object
+    Offset bytes_data = 32;    ///< PyBytesObject.ob_sval
 };
 
 /// PyASCIIObject / PyCompactUnicodeObject.
 struct UnicodeOffsets {
     Offset length = 16;
-    Offset state = kAbsent;       ///< the state bit field (interned:2, kind:3, compact:1, ascii:1)
-    Offset ascii_data = kAbsent;  ///< sizeof(PyASCIIObject): data of a compact ASCII string
-    Offset compact_data = kAbsent;///< sizeof(PyCompactUnicodeObject): data of other compact strings
+    Offset state = kAbsent;      ///< the state bit field (interned:2, kind:3, compact:1, ascii:1)
+    Offset ascii_data = kAbsent; ///< sizeof(PyASCIIObject): data of a compact ASCII string
+    Offset compact_data =
+        kAbsent; ///< sizeof(PyCompactUnicodeObject): data of other compact strings
 };
 
 /// Every offset and rule the walkers need for one CPython minor version.

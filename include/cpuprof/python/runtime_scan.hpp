@@ -17,9 +17,10 @@ namespace cpuprof::python {
 /// - before: an address R where interpreters.head == interpreters.main != 0, interpreters.next_id
 ///   is a small count, and the first thread state of that interpreter points back to it.
 /// Reads at most 64 MiB; returns nullopt when nothing validates.
-[[nodiscard]] std::optional<RemoteAddr> scan_for_runtime(const process::RemoteMemory& memory,
-                                                         const std::vector<process::MemoryMap>& maps,
-                                                         const std::string& binary,
-                                                         const PyOffsets& offsets);
+[[nodiscard]] std::optional<RemoteAddr>
+scan_for_runtime(const process::RemoteMemory& memory,
+                 const std::vector<process::MemoryMap>& maps,
+                 const std::string& binary,
+                 const PyOffsets& offsets);
 
 } // namespace cpuprof::python

@@ -5,8 +5,8 @@
 #include "cpuprof/python/code_cache.hpp"
 #include "cpuprof/python/frame_walker.hpp"
 #include "cpuprof/python/interpreter.hpp"
-#include "cpuprof/python/thread_states.hpp"
 #include "cpuprof/python/thread_stack.hpp"
+#include "cpuprof/python/thread_states.hpp"
 
 #include <memory>
 #include <vector>

@@ -35,12 +35,12 @@ enum class ReadStatus : std::uint8_t {
 
 /// The Python stack of one thread, innermost frame first.
 struct ThreadStack {
-    Tid tid = 0;                    ///< OS thread id (0 when it could not be determined)
-    std::uint64_t thread_id = 0;    ///< pthread_t / threading.get_ident()
-    RemoteAddr tstate = 0;          ///< the PyThreadState
+    Tid tid = 0;                 ///< OS thread id (0 when it could not be determined)
+    std::uint64_t thread_id = 0; ///< pthread_t / threading.get_ident()
+    RemoteAddr tstate = 0;       ///< the PyThreadState
     bool holds_gil = false;
     ReadStatus status = ReadStatus::Ok;
-    bool truncated = false;         ///< the walk stopped at the depth cap
+    bool truncated = false; ///< the walk stopped at the depth cap
     std::vector<PyFrame> frames;
 };
 

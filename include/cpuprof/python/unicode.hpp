@@ -17,19 +17,19 @@ inline constexpr std::size_t kMaxStringLength = 4096;
 /// Converts the payload of a compact PyUnicode object to UTF-8. `kind` is 1 (ASCII / Latin-1),
 /// 2 (UCS-2) or 4 (UCS-4); `data` holds `length * kind` bytes. Invalid code points (surrogates,
 /// > 0x10FFFF) become U+FFFD.
-[[nodiscard]] std::string utf8_from_ucs(std::span<const std::byte> data, int kind,
-                                        std::size_t length);
+[[nodiscard]] std::string
+utf8_from_ucs(std::span<const std::byte> data, int kind, std::size_t length);
 
 /// Reads a str object (compact ASCII or compact Latin-1/UCS-2/UCS-4) from the target and returns
 /// it as UTF-8. Returns nullopt when the object is not a compact ready string or a read fails.
 /// Never reads more than kMaxStringLength code points.
-[[nodiscard]] std::optional<std::string> read_unicode(const process::RemoteMemory& memory,
-                                                      const PyOffsets& offsets,
-                                                      RemoteAddr object);
+[[nodiscard]] std::optional<std::string>
+read_unicode(const process::RemoteMemory& memory, const PyOffsets& offsets, RemoteAddr object);
 
 /// Reads the payload of a bytes object (at most `max_size` bytes); nullopt on failure.
 [[nodiscard]] std::optional<std::string> read_bytes(const process::RemoteMemory& memory,
-                                                    const PyOffsets& offsets, RemoteAddr object,
+                                                    const PyOffsets& offsets,
+                                                    RemoteAddr object,
                                                     std::size_t max_size = 1 << 20);
 
 } // namespace cpuprof::python

@@ -27,7 +27,8 @@ class CounterSource {
 class PerfCounterSource final : public CounterSource {
   public:
     enum class Event { Instructions, TaskClock };
-    explicit PerfCounterSource(Event event) : event_(event) {}
+    explicit PerfCounterSource(Event event)
+        : event_(event) {}
     ~PerfCounterSource() override;
     PerfCounterSource(const PerfCounterSource&) = delete;
     PerfCounterSource& operator=(const PerfCounterSource&) = delete;
@@ -49,7 +50,8 @@ class PerfCounterSource final : public CounterSource {
 /// sample goes to the stack sampled now. A thread's first reading only sets its baseline.
 class DeltaAttributor {
   public:
-    explicit DeltaAttributor(CounterSource& source) : source_(source) {}
+    explicit DeltaAttributor(CounterSource& source)
+        : source_(source) {}
 
     /// The delta for `tid` since its previous call (0 on the first call or when unreadable).
     [[nodiscard]] std::uint64_t delta(Tid tid);

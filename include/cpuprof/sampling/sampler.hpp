@@ -94,10 +94,8 @@ class Sampler {
     void read_selected(Process& process, std::uint32_t tick_index);
     void refresh_threads(Process& process);
     // sampler_record.cpp: read stacks into the profile
-    void record_stack(Process& process, const python::ThreadStack& stack,
-                      std::uint32_t tick_index);
-    void record_mixed(Process& process, const python::ThreadStack& stack,
-                      std::uint32_t tick_index);
+    void record_stack(Process& process, const python::ThreadStack& stack, std::uint32_t tick_index);
+    void record_mixed(Process& process, const python::ThreadStack& stack, std::uint32_t tick_index);
     void commit_stack(Process& process, Tid tid, bool holds_gil, std::uint32_t tick_index);
     profile::FrameId frame_id(const python::PyFrame& frame);
     profile::FrameId native_frame_id(Process& process, const MixedFrame& frame);
@@ -114,7 +112,7 @@ class Sampler {
     std::optional<DeltaAttributor> instruction_deltas_;
     std::optional<DeltaAttributor> cpu_deltas_;
 
-    std::vector<std::unique_ptr<Process>> processes_; ///< [0] is the target itself
+    std::vector<std::unique_ptr<Process>> processes_;  ///< [0] is the target itself
     std::unordered_map<Pid, std::int64_t> not_python_; ///< descendants to look at again later
     std::int64_t next_child_scan_ns_ = 0;
 

@@ -19,8 +19,8 @@ class Target {
     /// Attaches to `pid`. When `wait` is non-zero, keeps retrying while the process is starting
     /// (not Python yet because a launcher has not exec'd it, or the interpreter is not
     /// initialised) until `wait` has passed. Throws TargetError and its subclasses.
-    [[nodiscard]] static std::unique_ptr<Target> attach(Pid pid, std::chrono::milliseconds wait =
-                                                                     std::chrono::milliseconds(0));
+    [[nodiscard]] static std::unique_ptr<Target>
+    attach(Pid pid, std::chrono::milliseconds wait = std::chrono::milliseconds(0));
 
     [[nodiscard]] Pid pid() const noexcept { return pid_; }
     [[nodiscard]] const python::Interpreter& interpreter() const { return reader_->interpreter(); }

@@ -68,7 +68,8 @@ namespace {
 /// Counts the reads that reach the inner memory.
 class CountingMemory final : public RemoteMemory {
   public:
-    explicit CountingMemory(const RemoteMemory& inner) : inner_(inner) {}
+    explicit CountingMemory(const RemoteMemory& inner)
+        : inner_(inner) {}
     int read(RemoteAddr address, void* destination, std::size_t length) const noexcept override {
         ++reads;
         return inner_.read(address, destination, length);

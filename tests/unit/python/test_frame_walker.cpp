@@ -20,7 +20,8 @@ constexpr RemoteAddr kCodeType = 0x7000'0000;
 /// Builds CPython objects of one version's layout in a BufferMemory, bump-allocated.
 class Image {
   public:
-    explicit Image(const PyOffsets& o) : o_(o) {}
+    explicit Image(const PyOffsets& o)
+        : o_(o) {}
 
     RemoteAddr alloc(std::size_t size) {
         const RemoteAddr at = next_;
@@ -31,7 +32,8 @@ class Image {
     RemoteAddr str(const std::string& ascii) {
         const auto at = alloc(static_cast<std::size_t>(o_.unicode.ascii_data) + ascii.size() + 1);
         // kind 1 (bits 2-4), compact (bit 5), ascii (bit 6), ready (bit 7, <=3.11)
-        mem.put<std::uint32_t>(at + o_.unicode.state, (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7));
+        mem.put<std::uint32_t>(at + o_.unicode.state,
+                               (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7));
         mem.put<std::int64_t>(at + o_.unicode.length, static_cast<std::int64_t>(ascii.size()));
         mem.write(at + o_.unicode.ascii_data, ascii.data(), ascii.size());
         return at;
@@ -66,17 +68,22 @@ class Image {
         return at;
     }
     /// A frame running `code` at `byte_offset`, linked to `previous`.
-    RemoteAddr frame(RemoteAddr code, RemoteAddr previous, int byte_offset = 10, int owner = 0,
+    RemoteAddr frame(RemoteAddr code,
+                     RemoteAddr previous,
+                     int byte_offset = 10,
+                     int owner = 0,
                      bool is_entry = false) {
         const auto at = alloc(static_cast<std::size_t>(o_.frame.size) + 64);
         mem.put<RemoteAddr>(at + o_.frame.previous, previous);
         mem.put<RemoteAddr>(at + o_.frame.code, code);
         if (o_.frame_model == FrameModel::FrameObject) {
-            const int lasti = o_.line_table == LineTableKind::Linetable ? byte_offset / 2 : byte_offset;
+            const int lasti =
+                o_.line_table == LineTableKind::Linetable ? byte_offset / 2 : byte_offset;
             mem.put<std::int32_t>(at + o_.frame.lasti, lasti);
         } else {
             mem.put<RemoteAddr>(at + o_.frame.instr_ptr,
-                                code + static_cast<RemoteAddr>(o_.code.code_adaptive + byte_offset));
+                                code +
+                                    static_cast<RemoteAddr>(o_.code.code_adaptive + byte_offset));
             mem.put<std::uint8_t>(at + o_.frame.owner, static_cast<std::uint8_t>(owner));
             if (o_.frame.is_entry >= 0) {
                 mem.put<std::uint8_t>(at + o_.frame.is_entry, is_entry ? 1 : 0);

@@ -65,7 +65,8 @@ TEST_CASE("scanning the data maps finds _PyRuntime where the symbol says", "[pyt
             REQUIRE(symbol);
             std::optional<RemoteAddr> start;
             for (const auto& m : maps) {
-                if (m.path == python->libpython() && m.offset == 0 && (!start || m.start < *start)) {
+                if (m.path == python->libpython() && m.offset == 0 &&
+                    (!start || m.start < *start)) {
                     start = m.start;
                 }
             }
