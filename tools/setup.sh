@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libunwind-dev libdw-dev libelf-dev libcli11-dev
-          libfmt-dev libspdlog-dev nlohmann-json3-dev catch2 libncurses-dev tmux python3)
+          libfmt-dev libspdlog-dev nlohmann-json3-dev catch2 libncurses-dev tmux strace python3)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
