@@ -48,10 +48,10 @@ void validate(const Options& o) {
 // of frames deep. Boxes narrower than the cut-off are left out with everything above them.
 std::vector<Box> layout(const Tree& tree, double scale, double min_width) {
     std::vector<Box> boxes;
-    std::vector<Box> todo{Box{Tree::kRoot, 0}};
-    while (!todo.empty()) {
-        const Box box = todo.back();
-        todo.pop_back();
+    std::vector<Box> pending{Box{Tree::kRoot, 0}};
+    while (!pending.empty()) {
+        const Box box = pending.back();
+        pending.pop_back();
         const Node& node = tree.node(box.id);
         if (box.id != Tree::kRoot && static_cast<double>(node.total.samples) * scale < min_width) {
             continue;
@@ -65,7 +65,7 @@ std::vector<Box> layout(const Tree& tree, double scale, double min_width) {
             placed.push_back(Box{child, start});
             start += tree.node(child).total.samples;
         }
-        todo.insert(todo.end(), placed.rbegin(), placed.rend());
+        pending.insert(pending.end(), placed.rbegin(), placed.rend());
     }
     return boxes;
 }
