@@ -31,20 +31,6 @@ const char* status_text(python::ReadStatus status) {
     return "?";
 }
 
-const char* kind_text(profile::FrameKind kind) {
-    switch (kind) {
-    case profile::FrameKind::Python:
-        return "python";
-    case profile::FrameKind::Native:
-        return "native";
-    case profile::FrameKind::Thread:
-    case profile::FrameKind::Marker:
-    case profile::FrameKind::Process:
-        break;
-    }
-    return "marker";
-}
-
 void print_text(const sampling::Target& target,
                 const std::vector<sampling::ThreadSnapshot>& threads) {
     const auto& interp = target.interpreter();
@@ -96,7 +82,7 @@ void print_json(const sampling::Target& target,
             frames.push_back({{"function", f.name},
                               {"file", f.file},
                               {"line", f.line},
-                              {"kind", kind_text(f.kind)}});
+                              {"kind", profile::kind_name(f.kind)}});
         }
         list.push_back(std::move(thread));
     }

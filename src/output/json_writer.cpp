@@ -10,22 +10,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string_view kind_name(profile::FrameKind kind) {
-    switch (kind) {
-    case profile::FrameKind::Python:
-        return "python";
-    case profile::FrameKind::Native:
-        return "native";
-    case profile::FrameKind::Thread:
-        return "thread";
-    case profile::FrameKind::Marker:
-        return "marker";
-    case profile::FrameKind::Process:
-        return "process";
-    }
-    return "unknown";
-}
-
 Json stats_json(const profile::SamplingStats& s) {
     return Json{{"ticks", s.ticks},
                 {"expected_ticks", s.expected_ticks},
@@ -48,7 +32,7 @@ Json frames_json(const profile::FrameTable& frames) {
                             {"name", f.name},
                             {"file", f.file},
                             {"line", f.line},
-                            {"kind", kind_name(f.kind)}});
+                            {"kind", profile::kind_name(f.kind)}});
     }
     return list;
 }

@@ -18,6 +18,22 @@ std::string sanitized(std::string text) {
 }
 } // namespace
 
+const char* kind_name(FrameKind kind) {
+    switch (kind) {
+    case FrameKind::Python:
+        return "python";
+    case FrameKind::Native:
+        return "native";
+    case FrameKind::Thread:
+        return "thread";
+    case FrameKind::Marker:
+        return "marker";
+    case FrameKind::Process:
+        return "process";
+    }
+    return "unknown";
+}
+
 std::string basename_of(const std::string& path) {
     auto slash = path.rfind('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);

@@ -1,5 +1,7 @@
 #include "cpuprof/python/code_cache.hpp"
 
+#include "cpuprof/python/field.hpp"
+
 #include "cpuprof/python/linetable.hpp"
 #include "cpuprof/python/unicode.hpp"
 
@@ -8,14 +10,6 @@
 namespace cpuprof::python {
 
 namespace {
-
-template <typename T> T field(const std::vector<std::byte>& buffer, Offset offset) {
-    T value{};
-    if (offset >= 0 && static_cast<std::size_t>(offset) + sizeof(T) <= buffer.size()) {
-        std::memcpy(&value, buffer.data() + offset, sizeof(T));
-    }
-    return value;
-}
 
 // The longest line table cpuprof will copy; real ones are a few KiB at most.
 constexpr std::size_t kMaxLineTable = 1 << 20;

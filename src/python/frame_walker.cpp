@@ -1,20 +1,10 @@
 #include "cpuprof/python/frame_walker.hpp"
 
+#include "cpuprof/python/field.hpp"
+
 #include <cstring>
 
 namespace cpuprof::python {
-
-namespace {
-
-template <typename T> T field(const std::vector<std::byte>& buffer, Offset offset) {
-    T value{};
-    if (offset >= 0 && static_cast<std::size_t>(offset) + sizeof(T) <= buffer.size()) {
-        std::memcpy(&value, buffer.data() + offset, sizeof(T));
-    }
-    return value;
-}
-
-} // namespace
 
 FrameWalker::FrameWalker(const process::RemoteMemory& memory,
                          const PyOffsets& offsets,

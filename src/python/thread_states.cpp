@@ -1,5 +1,7 @@
 #include "cpuprof/python/thread_states.hpp"
 
+#include "cpuprof/python/field.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -13,14 +15,6 @@ constexpr std::size_t kMaxThreads = 65536;
 // tried first and the whole first 2 KiB are searched when it does not match.
 constexpr int kGlibcTidOffset = 0x2d0;
 constexpr int kPthreadSearchSpan = 2048;
-
-template <typename T> T field(const std::vector<std::byte>& buffer, Offset offset) {
-    T value{};
-    if (offset >= 0 && static_cast<std::size_t>(offset) + sizeof(T) <= buffer.size()) {
-        std::memcpy(&value, buffer.data() + offset, sizeof(T));
-    }
-    return value;
-}
 
 Offset span_of(const ThreadOffsets& t) {
     Offset end = 0;

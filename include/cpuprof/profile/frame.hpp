@@ -28,6 +28,9 @@ struct Frame {
     [[nodiscard]] std::string label() const;
 };
 
+/// "python", "native", "thread", "marker" or "process", as the JSON outputs spell it.
+[[nodiscard]] const char* kind_name(FrameKind kind);
+
 /// The basename of a path ("/usr/lib/libz.so.1" -> "libz.so.1").
 [[nodiscard]] std::string basename_of(const std::string& path);
 
