@@ -88,6 +88,8 @@ int run(int argc, char** argv) {
     rec->add_flag("--nonblocking", nonblocking, "Never pause the target (the default)");
     rec->add_flag("-s,--subprocesses", record.subprocesses, "Also profile child processes");
     rec->add_flag("-q,--quiet", record.quiet, "No status line on stderr");
+    rec->add_flag("--paused", record.paused,
+                  "Start paused: kill -USR2 starts sampling, kill -USR1 pauses it again");
 
     RawTarget top_target;
     std::string top_rate;
@@ -160,6 +162,13 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
     // Writing to a closed pipe (cpuprof ... -o - | head) must end with an error, not a signal.
     std::signal(SIGPIPE, SIG_IGN);
+    // SIGUSR1 / SIGUSR2 pause and resume a recording. Sent before sampling starts (while cpuprof
+    // attaches) they wait, blocked, for the session to take them, instead of killing cpuprof.
+    sigset_t pause_signals;
+    sigemptyset(&pause_signals);
+    sigaddset(&pause_signals, SIGUSR1);
+    sigaddset(&pause_signals, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &pause_signals, nullptr);
     try {
         return run(argc, argv);
     } catch (const UsageError& e) {

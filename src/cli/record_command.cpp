@@ -25,18 +25,21 @@ sampling::SamplerConfig sampler_config(const RecordOptions& o) {
     config.native = o.native || o.native_all;
     config.native_all = o.native_all;
     config.subprocesses = o.subprocesses;
+    config.start_paused = o.paused;
     return config;
 }
 
-void print_status(const sampling::SamplerProgress& p, double rate) {
+void print_status(const sampling::Sampler& sampler, double rate) {
+    const auto& p = sampler.progress();
     const double elapsed = static_cast<double>(p.elapsed_ns.load()) / 1e9;
     const auto ticks = p.ticks.load();
     std::fprintf(stderr,
-                 "\r\033[Kcpuprof: %.1f s, %llu samples, %.0f Hz of %.0f, %llu errors, %llu lost",
+                 "\r\033[Kcpuprof: %.1f s, %llu samples, %.0f Hz of %.0f, %llu errors, %llu lost%s",
                  elapsed, static_cast<unsigned long long>(p.thread_samples.load()),
                  elapsed > 0 ? static_cast<double>(ticks) / elapsed : 0.0, rate,
                  static_cast<unsigned long long>(p.errors.load()),
-                 static_cast<unsigned long long>(p.lost.load()));
+                 static_cast<unsigned long long>(p.lost.load()),
+                 sampler.paused() ? " (paused: kill -USR2 resumes)" : "");
 }
 
 const char* reason_text(sampling::StopReason reason) {
@@ -63,7 +66,7 @@ int run_record(const RecordOptions& options) {
     const bool status_line = !options.quiet && ::isatty(STDERR_FILENO) != 0;
     const auto reason = session.run_until_stopped(sampler, [&] {
         if (status_line) {
-            print_status(sampler.progress(), options.rate_hz);
+            print_status(sampler, options.rate_hz);
         }
     });
     if (status_line) {
@@ -78,10 +81,13 @@ int run_record(const RecordOptions& options) {
     std::fprintf(
         stderr,
         "cpuprof: %s after %.2f s: %llu samples from %zu threads, %zu unique "
-        "stacks, %llu failed, %llu torn, %llu ticks lost\n",
+        "stacks, %llu failed, %llu torn, %llu ticks lost%s\n",
         reason_text(reason), profile.duration_s, static_cast<unsigned long long>(s.thread_samples),
         profile.threads.size(), profile.stacks.size(), static_cast<unsigned long long>(s.failed),
-        static_cast<unsigned long long>(s.torn), static_cast<unsigned long long>(s.lost_ticks));
+        static_cast<unsigned long long>(s.torn), static_cast<unsigned long long>(s.lost_ticks),
+        s.paused_ns > 0
+            ? fmt::format(", paused {:.2f} s", static_cast<double>(s.paused_ns) / 1e9).c_str()
+            : "");
     for (const auto& out : plan) {
         if (out.path != "-") {
             std::fprintf(stderr, "cpuprof: wrote %s (%s)\n", out.path.c_str(),

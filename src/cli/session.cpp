@@ -15,12 +15,13 @@ namespace cpuprof::cli {
 namespace {
 constexpr auto kLaunchWait = std::chrono::seconds(10);
 
-sigset_t stop_signals() {
+// SIGINT, SIGTERM, SIGHUP stop; SIGUSR1 pauses sampling and SIGUSR2 resumes it.
+sigset_t session_signals() {
     sigset_t set;
     sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) {
+        sigaddset(&set, sig);
+    }
     return set;
 }
 } // namespace
@@ -51,9 +52,9 @@ std::vector<std::string> Session::command_line() const {
 
 sampling::StopReason Session::run_until_stopped(sampling::Sampler& sampler,
                                                 const std::function<void()>& tick) {
-    // Block the stop signals before the sampler thread starts so that it inherits the mask and
-    // only this thread ever receives them.
-    const sigset_t set = stop_signals();
+    // Block the signals before the sampler thread starts so that it inherits the mask and only
+    // this thread ever receives them.
+    const sigset_t set = session_signals();
     sigset_t previous;
     pthread_sigmask(SIG_BLOCK, &set, &previous);
 
@@ -74,7 +75,9 @@ sampling::StopReason Session::run_until_stopped(sampling::Sampler& sampler,
     const timespec wait{0, 250'000'000};
     while (!done) {
         siginfo_t info;
-        if (sigtimedwait(&set, &info, &wait) > 0) {
+        if (const int sig = sigtimedwait(&set, &info, &wait); sig == SIGUSR1 || sig == SIGUSR2) {
+            sampler.set_paused(sig == SIGUSR1);
+        } else if (sig > 0) {
             stop_ = true;
         }
         if (tick && !tick_failure) {

@@ -2,6 +2,8 @@
 #include "cpuprof/version.hpp"
 #include "output/writers.hpp"
 
+#include <fmt/format.h>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 namespace cpuprof::output {
@@ -21,37 +23,64 @@ Json stats_json(const profile::SamplingStats& s) {
                 {"failed", s.failed},
                 {"torn", s.torn},
                 {"unmerged", s.unmerged},
-                {"sampler_cpu_ns", s.sampler_cpu_ns}};
+                {"sampler_cpu_ns", s.sampler_cpu_ns},
+                {"paused_ns", s.paused_ns}};
 }
 
-Json frames_json(const profile::FrameTable& frames) {
-    Json list = Json::array();
+// Names come from the target's memory: replace invalid UTF-8 rather than fail the output.
+void dump(const Json& value, std::ostream& out) {
+    out << value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// The frames, stacks and timeline arrays are written element by element: a long recording has
+// hundreds of thousands of timeline entries, and a document tree of them would take many times
+// the memory of the profile itself.
+void write_frames(const profile::FrameTable& frames, std::ostream& out) {
+    out << ",\"frames\":[";
     for (profile::FrameId id = 0; id < frames.size(); ++id) {
         const profile::Frame& f = frames[id];
-        list.push_back(Json{{"id", id},
-                            {"name", f.name},
-                            {"file", f.file},
-                            {"line", f.line},
-                            {"kind", profile::kind_name(f.kind)}});
+        out << (id == 0 ? "" : ",");
+        dump(Json{{"id", id},
+                  {"name", f.name},
+                  {"file", f.file},
+                  {"line", f.line},
+                  {"kind", profile::kind_name(f.kind)}},
+             out);
     }
-    return list;
+    out << ']';
 }
 
-Json stacks_json(const profile::Profile& profile, bool has_instructions) {
-    Json list = Json::array();
+void write_stacks(const profile::Profile& profile, bool has_instructions, std::ostream& out) {
+    out << ",\"stacks\":[";
     for (profile::StackId id = 0; id < profile.stacks.size(); ++id) {
         const auto frames = profile.stacks.frames(id);
         const profile::StackMetrics& m = profile.stacks.metrics(id);
-        list.push_back(
-            Json{{"id", id},
-                 {"frames", Json(std::vector<profile::FrameId>(frames.begin(), frames.end()))},
-                 {"thread", profile.stacks.thread(id)},
-                 {"samples", m.samples},
-                 {"instructions", has_instructions ? Json(m.instructions) : Json()},
-                 {"rss_delta_bytes", m.rss_delta},
-                 {"cpu_ns", m.cpu_ns}});
+        out << (id == 0 ? "" : ",");
+        dump(Json{{"id", id},
+                  {"frames", Json(std::vector<profile::FrameId>(frames.begin(), frames.end()))},
+                  {"thread", profile.stacks.thread(id)},
+                  {"samples", m.samples},
+                  {"instructions", has_instructions ? Json(m.instructions) : Json()},
+                  {"rss_delta_bytes", m.rss_delta},
+                  {"cpu_ns", m.cpu_ns}},
+             out);
     }
-    return list;
+    out << ']';
+}
+
+void write_timeline(const std::vector<profile::TimelineEntry>& timeline, std::ostream& out) {
+    out << ",\"timeline\":[";
+    fmt::memory_buffer buffer;
+    for (std::size_t i = 0; i < timeline.size(); ++i) {
+        fmt::format_to(std::back_inserter(buffer), "{}[{},{}]", i == 0 ? "" : ",", timeline[i].tick,
+                       timeline[i].stack);
+        if (buffer.size() > 64 * 1024) {
+            out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+            buffer.clear();
+        }
+    }
+    out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    out << ']';
 }
 
 Json threads_json(const profile::Profile& profile) {
@@ -84,24 +113,23 @@ void write_json(const profile::Profile& profile, std::ostream& out) {
                           {"function_only", profile.function_only}};
     doc["counters"] = Json{{"instructions", has_instructions ? "hardware" : "unavailable"},
                            {"instructions_note", profile.counter_note},
-                           {"cpu_time", "task-clock"}};
+                           {"cpu_time", profile.cpu_time_source}};
     doc["stats"] = stats_json(profile.stats);
     doc["totals"] = Json{{"samples", totals.samples},
                          {"instructions", has_instructions ? Json(totals.instructions) : Json()},
                          {"rss_delta_bytes", totals.rss_delta},
                          {"cpu_ns", totals.cpu_ns}};
     doc["threads"] = threads_json(profile);
-    doc["frames"] = frames_json(profile.frames);
-    doc["stacks"] = stacks_json(profile, has_instructions);
+    // The head of the document, its closing brace left off; the big arrays follow it.
+    std::string head = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+    head.pop_back();
+    out << head;
+    write_frames(profile.frames, out);
+    write_stacks(profile, has_instructions, out);
     if (!profile.timeline.empty()) {
-        Json timeline = Json::array();
-        for (const profile::TimelineEntry& entry : profile.timeline) {
-            timeline.push_back(Json::array({entry.tick, entry.stack}));
-        }
-        doc["timeline"] = std::move(timeline);
+        write_timeline(profile.timeline, out);
     }
-    // Names come from the target's memory: replace invalid UTF-8 rather than fail the output.
-    out << doc.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
+    out << "}\n";
 }
 
 } // namespace cpuprof::output

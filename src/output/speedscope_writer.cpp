@@ -3,6 +3,8 @@
 #include "output/writers.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -62,6 +64,58 @@ std::string profile_name(const profile::Profile& profile, Tid tid) {
     return name.empty() ? fmt::format("thread {}", tid) : fmt::format("{} (tid {})", name, tid);
 }
 
+std::string dump(const Json& value) {
+    // Names come from the target's memory: replace invalid UTF-8 rather than fail the output.
+    return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+/// The document without its last two characters ("}" or "]}"), to be continued in place.
+std::string open_ended(const Json& value, std::size_t drop) {
+    std::string text = dump(value);
+    text.resize(text.size() - drop);
+    return text;
+}
+
+// One sampled profile. Its samples (every stack of every tick, with a timeline) are written as
+// they are formatted: built as a document tree they would take hundreds of MB for a long
+// recording.
+void write_thread_profile(const profile::Profile& profile,
+                          Tid tid,
+                          const ThreadSamples& thread,
+                          bool timed,
+                          std::ostream& out) {
+    double end = 0;
+    for (double w : thread.weights) {
+        end += w;
+    }
+    out << open_ended(Json{{"type", "sampled"},
+                           {"name", profile_name(profile, tid)},
+                           {"unit", timed ? "milliseconds" : "none"},
+                           {"startValue", 0},
+                           {"endValue", end}},
+                      1);
+    fmt::memory_buffer buffer;
+    auto flush = [&](bool always) {
+        if (always || buffer.size() > 64 * 1024) {
+            out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+            buffer.clear();
+        }
+    };
+    fmt::format_to(std::back_inserter(buffer), ",\"samples\":[");
+    for (std::size_t i = 0; i < thread.stacks.size(); ++i) {
+        fmt::format_to(std::back_inserter(buffer), "{}[{}]", i == 0 ? "" : ",",
+                       fmt::join(profile.stacks.frames(thread.stacks[i]), ","));
+        flush(false);
+    }
+    fmt::format_to(std::back_inserter(buffer), "],\"weights\":[");
+    for (std::size_t i = 0; i < thread.weights.size(); ++i) {
+        fmt::format_to(std::back_inserter(buffer), "{}{}", i == 0 ? "" : ",", thread.weights[i]);
+        flush(false);
+    }
+    fmt::format_to(std::back_inserter(buffer), "]}}");
+    flush(true);
+}
+
 } // namespace
 
 void write_speedscope(const profile::Profile& profile, std::ostream& out) {
@@ -73,33 +127,21 @@ void write_speedscope(const profile::Profile& profile, std::ostream& out) {
     for (profile::FrameId id = 0; id < profile.frames.size(); ++id) {
         frames.push_back(frame_json(profile.frames[id]));
     }
-    Json profiles = Json::array();
+    const Json head{{"$schema", "https://www.speedscope.app/file-format-schema.json"},
+                    {"name", fmt::format("cpuprof: pid {} (Python {})", profile.target.pid,
+                                         profile.target.python_version)},
+                    {"activeProfileIndex", 0},
+                    {"exporter", fmt::format("cpuprof@{}", kVersion)},
+                    {"shared", Json{{"frames", std::move(frames)}}},
+                    {"profiles", Json::array()}};
+    out << open_ended(head, 2); // the empty profiles array, without its "]}"
+    bool first = true;
     for (const auto& [tid, thread] : samples_by_thread(profile, tick)) {
-        Json samples = Json::array();
-        double end = 0;
-        for (profile::StackId id : thread.stacks) {
-            const auto stack = profile.stacks.frames(id);
-            samples.push_back(Json(std::vector<profile::FrameId>(stack.begin(), stack.end())));
-        }
-        for (double w : thread.weights) {
-            end += w;
-        }
-        profiles.push_back(Json{{"type", "sampled"},
-                                {"name", profile_name(profile, tid)},
-                                {"unit", timed ? "milliseconds" : "none"},
-                                {"startValue", 0},
-                                {"endValue", end},
-                                {"samples", std::move(samples)},
-                                {"weights", thread.weights}});
+        out << (first ? "" : ",");
+        first = false;
+        write_thread_profile(profile, tid, thread, timed, out);
     }
-    Json doc{{"$schema", "https://www.speedscope.app/file-format-schema.json"},
-             {"name", fmt::format("cpuprof: pid {} (Python {})", profile.target.pid,
-                                  profile.target.python_version)},
-             {"activeProfileIndex", 0},
-             {"exporter", fmt::format("cpuprof@{}", kVersion)},
-             {"shared", Json{{"frames", std::move(frames)}}},
-             {"profiles", std::move(profiles)}};
-    out << doc.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
+    out << "]}\n";
 }
 
 } // namespace cpuprof::output

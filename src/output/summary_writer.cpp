@@ -167,7 +167,8 @@ void SummaryWriter::header() {
     } else {
         std::string why = profile_.counter_note.empty() ? std::string("no hardware counter")
                                                         : sanitize_utf8(profile_.counter_note);
-        field("Counter", fmt::format("CPU time (task clock); instructions unavailable: {}", why));
+        field("Counter", fmt::format("CPU time ({}); instructions unavailable: {}",
+                                     profile_.cpu_time_source, why));
     }
     field("Accounting",
           fmt::format("late {}, lost {}, failed {}, torn {}, idle skipped {}, unmerged {}",

@@ -62,7 +62,7 @@ std::string subtitle(const profile::Profile& profile, std::uint64_t samples) {
                         profile.duration_s, profile.rate_hz);
     text += profile.counter == profile::CounterKind::HardwareInstructions
                 ? " · instructions from the hardware counter"
-                : " · CPU time from the task clock (no instruction counter)";
+                : " · CPU time per stack (no instruction counter)";
     return text;
 }
 

@@ -1,5 +1,6 @@
 #include "cpuprof/process/block_cache.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace cpuprof::process {
@@ -7,6 +8,7 @@ namespace cpuprof::process {
 const BlockCache::Block* BlockCache::block_for(RemoteAddr base) const noexcept {
     for (std::size_t i = 0; i < used_; ++i) {
         if (blocks_[i].base == base) {
+            blocks_[i].touched = true;
             return &blocks_[i];
         }
     }
@@ -17,10 +19,45 @@ const BlockCache::Block* BlockCache::block_for(RemoteAddr base) const noexcept {
         return nullptr;
     }
     block.base = base;
+    block.touched = true;
     if (used_ < kBlocks) {
         ++used_;
     }
     return &block;
+}
+
+std::size_t BlockCache::prefetch(std::span<const RemoteAddr> bases) {
+    std::array<ReadRequest, kBlocks> requests{};
+    std::size_t wanted = 0;
+    for (RemoteAddr base : bases) {
+        if (used_ + wanted == kBlocks) {
+            break;
+        }
+        const bool held = std::any_of(blocks_.begin(), blocks_.begin() + used_ + wanted,
+                                      [base](const Block& b) { return b.base == base; });
+        if (held || base % block_size_ != 0) {
+            continue;
+        }
+        Block& block = blocks_[used_ + wanted];
+        block.base = base;
+        block.touched = false;
+        requests[wanted++] = {base, block.data.data(), block_size_};
+    }
+    const std::size_t loaded =
+        wanted == 0 ? 0 : inner_.read_leading(std::span(requests.data(), wanted));
+    for (std::size_t i = loaded; i < wanted; ++i) {
+        blocks_[used_ + i].base = ~RemoteAddr{0};
+    }
+    used_ += loaded;
+    return loaded;
+}
+
+void BlockCache::touched(std::vector<RemoteAddr>& out) const {
+    for (std::size_t i = 0; i < used_; ++i) {
+        if (blocks_[i].touched) {
+            out.push_back(blocks_[i].base);
+        }
+    }
 }
 
 int BlockCache::read(RemoteAddr address, void* destination, std::size_t length) const noexcept {

@@ -37,6 +37,10 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv) {
     }
     if (pid == 0) {
         ::close(report[0]);
+        // The program starts with no signal blocked, whatever cpuprof blocks for itself.
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::execvp(args[0], args.data());
         const int err = errno;
         (void)!::write(report[1], &err, sizeof err);

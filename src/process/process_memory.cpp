@@ -76,6 +76,43 @@ int ProcessMemory::read_batch(std::span<const ReadRequest> requests) const noexc
     return 0;
 }
 
+std::size_t ProcessMemory::read_leading(std::span<const ReadRequest> requests) const noexcept {
+    if (use_mem_file_) {
+        return RemoteMemory::read_leading(requests);
+    }
+    std::array<iovec, kMaxIov> local{};
+    std::array<iovec, kMaxIov> remote{};
+    std::size_t done = 0;
+    while (done < requests.size()) {
+        const std::size_t n = std::min(requests.size() - done, kMaxIov);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& r = requests[done + i];
+            local[i] = {r.destination, r.length};
+            remote[i] = {reinterpret_cast<void*>(r.address), r.length};
+        }
+        const ssize_t got = ::process_vm_readv(pid_, local.data(), n, remote.data(), n, 0);
+        if (got < 0) {
+            if (errno == ENOSYS) {
+                use_mem_file_ = true;
+                return done + RemoteMemory::read_leading(requests.subspan(done));
+            }
+            return done; // the first request is unreadable
+        }
+        // The kernel stops at the first range it cannot read: count the complete ones before it.
+        std::size_t left = static_cast<std::size_t>(got);
+        std::size_t i = 0;
+        while (i < n && left >= requests[done + i].length) {
+            left -= requests[done + i].length;
+            ++i;
+        }
+        done += i;
+        if (i < n) {
+            return done;
+        }
+    }
+    return done;
+}
+
 int ProcessMemory::read_through_mem_file(RemoteAddr address,
                                          void* destination,
                                          std::size_t length) const noexcept {

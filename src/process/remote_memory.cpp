@@ -11,6 +11,17 @@ int RemoteMemory::read_batch(std::span<const ReadRequest> requests) const noexce
     return 0;
 }
 
+std::size_t RemoteMemory::read_leading(std::span<const ReadRequest> requests) const noexcept {
+    std::size_t done = 0;
+    for (const auto& request : requests) {
+        if (read(request.address, request.destination, request.length) != 0) {
+            break;
+        }
+        ++done;
+    }
+    return done;
+}
+
 void RemoteMemory::read_or_throw(RemoteAddr address,
                                  void* destination,
                                  std::size_t length,

@@ -1,5 +1,7 @@
 #include "cpuprof/python/stack_reader.hpp"
 
+#include <algorithm>
+
 namespace cpuprof::python {
 
 StackReader::StackReader(const process::RemoteMemory& memory, Interpreter interpreter)
@@ -27,6 +29,10 @@ bool StackReader::refresh_threads(const std::vector<Tid>& os_tids) {
     }
     states_.resolve_native_ids(fresh, os_tids);
     threads_ = std::move(fresh);
+    std::erase_if(working_sets_, [&](const auto& entry) {
+        return std::none_of(threads_.begin(), threads_.end(),
+                            [&](const ThreadState& s) { return s.address == entry.first; });
+    });
     codes_.next_epoch();
     return true;
 }
@@ -37,13 +43,22 @@ void StackReader::read_stack(const ThreadState& state, ThreadStack& out, bool va
     out.tstate = state.address;
     out.holds_gil = false;
     ThreadState current = state;
-    if (!states_.refresh(interp_, current)) {
+    // The thread state, its frames and (3.11+) the C-stack frame holding the innermost frame
+    // pointer mostly sit in the same few blocks sample after sample: fetch those in one read.
+    blocks_.clear();
+    auto& working_set = working_sets_[state.address];
+    blocks_.prefetch(working_set);
+    const bool refreshed = states_.refresh(interp_, current, blocks_);
+    if (refreshed) {
+        out.status = walker_.walk(current.top_frame, out.frames, out.truncated);
+    }
+    working_set.clear();
+    blocks_.touched(working_set);
+    if (!refreshed) {
         out.frames.clear();
         out.status = ReadStatus::Failed;
         return;
     }
-    blocks_.clear();
-    out.status = walker_.walk(current.top_frame, out.frames, out.truncated);
     if (out.status == ReadStatus::Ok && validate && !states_.top_frame_unchanged(current)) {
         out.status = ReadStatus::Torn;
     }

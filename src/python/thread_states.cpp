@@ -33,9 +33,12 @@ ThreadStateReader::ThreadStateReader(const process::RemoteMemory& memory,
     , interpreter_(interpreter)
     , buffer_(static_cast<std::size_t>(span_of(interpreter.offsets.thread))) {}
 
-bool ThreadStateReader::decode(RemoteAddr address, RemoteAddr interp, ThreadState& state) {
+bool ThreadStateReader::decode(RemoteAddr address,
+                               RemoteAddr interp,
+                               ThreadState& state,
+                               const process::RemoteMemory& via) {
     const auto& t = interpreter_.offsets.thread;
-    if (memory_.read(address, buffer_.data(), buffer_.size()) != 0 ||
+    if (via.read(address, buffer_.data(), buffer_.size()) != 0 ||
         field<RemoteAddr>(buffer_, t.interp) != interp) {
         return false;
     }
@@ -57,10 +60,9 @@ bool ThreadStateReader::decode(RemoteAddr address, RemoteAddr interp, ThreadStat
         const RemoteAddr cframe = field<RemoteAddr>(buffer_, t.cframe);
         state.cframe = cframe;
         state.top_frame = 0;
-        if (cframe != 0 &&
-            !memory_.try_read(
-                cframe + static_cast<RemoteAddr>(interpreter_.offsets.cframe.current_frame),
-                state.top_frame)) {
+        if (cframe != 0 && !via.try_read(cframe + static_cast<RemoteAddr>(
+                                                      interpreter_.offsets.cframe.current_frame),
+                                         state.top_frame)) {
             return false;
         }
         break;
@@ -81,7 +83,7 @@ bool ThreadStateReader::list(RemoteAddr interp, std::vector<ThreadState>& out) {
             return false; // a cycle: the list changed under us
         }
         ThreadState state;
-        if (!decode(address, interp, state)) {
+        if (!decode(address, interp, state, memory_)) {
             return false;
         }
         out.push_back(state);
@@ -90,8 +92,10 @@ bool ThreadStateReader::list(RemoteAddr interp, std::vector<ThreadState>& out) {
     return true;
 }
 
-bool ThreadStateReader::refresh(RemoteAddr interp, ThreadState& state) {
-    return decode(state.address, interp, state);
+bool ThreadStateReader::refresh(RemoteAddr interp,
+                                ThreadState& state,
+                                const process::RemoteMemory& via) {
+    return decode(state.address, interp, state, via);
 }
 
 bool ThreadStateReader::top_frame_unchanged(const ThreadState& state) {

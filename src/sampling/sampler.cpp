@@ -4,6 +4,7 @@
 #include "cpuprof/process/proc_files.hpp"
 #include "cpuprof/process/ptrace_session.hpp"
 #include "cpuprof/python/thread_names.hpp"
+#include "cpuprof/sampling/schedstat.hpp"
 #include "cpuprof/sampling/ticker.hpp"
 
 #include <algorithm>
@@ -38,7 +39,8 @@ constexpr int kTornRetries = 3;
 Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile)
     : config_(config)
     , profile_(profile)
-    , idle_(config.idle) {
+    , idle_(config.idle)
+    , paused_(config.start_paused) {
     using Event = PerfCounterSource::Event;
     if (auto problem = PerfCounterSource::probe(Event::Instructions, target.pid())) {
         profile_.counter = profile::CounterKind::TaskClock;
@@ -50,8 +52,16 @@ Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile
         instructions_ = std::make_unique<PerfCounterSource>(Event::Instructions);
         instruction_deltas_.emplace(*instructions_);
     }
-    if (!PerfCounterSource::probe(Event::TaskClock, target.pid())) {
+    if (SchedstatCpuSource::available(target.pid())) {
+        cpu_clock_ = std::make_unique<SchedstatCpuSource>();
+        profile_.cpu_time_source = "schedstat";
+    } else if (!PerfCounterSource::probe(Event::TaskClock, target.pid())) {
         cpu_clock_ = std::make_unique<PerfCounterSource>(Event::TaskClock);
+        profile_.cpu_time_source = "task-clock";
+    } else {
+        profile_.cpu_time_source = "unavailable";
+    }
+    if (cpu_clock_) {
         cpu_deltas_.emplace(*cpu_clock_);
     }
     if (config_.native) {
@@ -135,8 +145,16 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
     refresh_threads(*processes_.front());
 
     StopReason reason = StopReason::Stopped;
+    std::int64_t paused_ns = 0;
     Tick tick;
-    while (ticker.wait(tick, &stop)) {
+    for (;;) {
+        if (paused_.load()) {
+            paused_ns += wait_while_paused(stop, end);
+            ticker.resume_at(monotonic_ns());
+        }
+        if (!ticker.wait(tick, &stop)) {
+            break;
+        }
         const std::int64_t now = monotonic_ns();
         if (now >= end) {
             reason = StopReason::Duration;
@@ -183,10 +201,33 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
     const std::int64_t stopped = std::min(monotonic_ns(), end);
     std::lock_guard lock(mutex_);
     profile_.duration_s = static_cast<double>(stopped - start) / 1e9;
-    profile_.stats.expected_ticks =
-        static_cast<std::uint64_t>(profile_.duration_s * config_.rate_hz);
+    paused_ns = std::min(paused_ns, stopped - start);
+    profile_.stats.paused_ns = static_cast<std::uint64_t>(paused_ns);
+    profile_.stats.expected_ticks = static_cast<std::uint64_t>(
+        (profile_.duration_s - static_cast<double>(paused_ns) / 1e9) * config_.rate_hz);
     profile_.stats.sampler_cpu_ns = thread_cpu_ns() - cpu_at_start;
     return reason;
+}
+
+void Sampler::set_paused(bool paused) {
+    {
+        std::lock_guard lock(pause_mutex_);
+        paused_.store(paused);
+    }
+    resumed_.notify_all();
+}
+
+std::int64_t Sampler::wait_while_paused(const std::atomic<bool>& stop, std::int64_t end) {
+    // The stop flag is set without notifying: it is looked at every 50 ms, like the ticker does.
+    constexpr std::int64_t kStopCheckNs = 50'000'000;
+    const std::int64_t start = monotonic_ns();
+    std::unique_lock lock(pause_mutex_);
+    for (std::int64_t now = start;
+         paused_.load() && !stop.load(std::memory_order_relaxed) && now < end;
+         now = monotonic_ns()) {
+        resumed_.wait_for(lock, std::chrono::nanoseconds(std::min(kStopCheckNs, end - now)));
+    }
+    return monotonic_ns() - start;
 }
 
 void Sampler::refresh_threads(Process& process) {

@@ -33,6 +33,14 @@ void Ticker::start_at(std::int64_t now_ns) {
     offset_ns_ = draw_offset();
 }
 
+void Ticker::resume_at(std::int64_t now_ns) {
+    if (now_ns > next_ns_) {
+        index_ += static_cast<std::uint64_t>((now_ns - next_ns_) / period_ns_);
+        next_ns_ = now_ns;
+    }
+    offset_ns_ = draw_offset();
+}
+
 std::int64_t Ticker::draw_offset() noexcept {
     if (!jitter_) {
         return 0;

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 using namespace cpuprof::testing;
 using nlohmann::json;
@@ -35,6 +36,20 @@ std::uint64_t samples_in(const json& profile, const std::string& function) {
         }
     }
     return total;
+}
+
+/// utime + stime of a process, in seconds (from /proc/PID/stat, in clock ticks).
+double process_cpu_s(pid_t pid) {
+    const auto stat = read_file(fmt::format("/proc/{}/stat", pid));
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; fields >> field; ++i) {
+        if (i == 14 || i == 15) { // utime, stime
+            ticks += std::stod(field);
+        }
+    }
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 } // namespace
@@ -77,8 +92,10 @@ TEST_CASE("record at 1 kHz takes close to the expected number of samples",
         {interp.path, fixture("split_work.py"), "30", dir.file("m.json"), dir.file("ready")});
     REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
     const auto out = dir.file("p.json");
+    const double cpu_before = process_cpu_s(target.pid());
     auto r = run({cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "-d", "2",
                   "-q", "-o", out});
+    const double cpu_after = process_cpu_s(target.pid());
     INFO("stderr: " << r.err);
     REQUIRE(r.status == 0);
     const json profile = json::parse(read_file(out));
@@ -87,6 +104,15 @@ TEST_CASE("record at 1 kHz takes close to the expected number of samples",
     CHECK(samples >= 0.85 * 2000);
     CHECK(samples <= 2000 * 1.01);
     CHECK(profile["duration_s"].get<double>() == Approx(2.0).margin(0.05));
+    // The CPU time charged to the stacks is what the target used while it was recorded (the
+    // kernel's utime + stime, read around the whole run, also cover cpuprof's start and end).
+    CHECK(profile["counters"]["cpu_time"] == "schedstat");
+    const double cpu_s = profile["totals"]["cpu_ns"].get<double>() / 1e9;
+    const double used_s = cpu_after - cpu_before;
+    INFO("CPU time charged " << cpu_s << " s, used around the recording " << used_s << " s");
+    CHECK(used_s > 0.5);
+    CHECK(cpu_s <= used_s + 0.03); // utime/stime count in 10 ms ticks
+    CHECK(cpu_s >= 0.8 * used_s - 0.1); // less the attach and the exit
 }
 
 TEST_CASE("Ctrl-C ends a recording, writes it and exits 0", "[integration][record]") {
@@ -223,5 +249,61 @@ TEST_CASE("blocking reads pause the target only while sampling", "[integration][
         const auto stat = read_file(task.path().string() + "/stat");
         CHECK(stat.find(") t ") == std::string::npos);
         CHECK(stat.find(") T ") == std::string::npos);
+    }
+}
+
+TEST_CASE("SIGUSR1 and SIGUSR2 pause and resume a recording between ticks",
+          "[integration][record]") {
+    const auto& interp = interpreters().back();
+    for (const std::string mode : {"--nonblocking", "--blocking"}) {
+        SECTION(mode) {
+            TempDir dir;
+            Spawned target({interp.path, fixture("phases.py"), dir.path});
+            REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
+            const auto out = dir.file("p.json");
+            Spawned recorder({cpuprof_binary(), "record", "--paused", mode, "--pid",
+                              std::to_string(target.pid()), "-q", "-o", out});
+            const auto touch = [&](const std::string& name) {
+                std::FILE* f = std::fopen(dir.file(name).c_str(), "w");
+                REQUIRE(f != nullptr);
+                std::fputs("1", f);
+                std::fclose(f);
+            };
+            // Started paused: the first phase is never sampled, and nothing is traced meanwhile.
+            std::this_thread::sleep_for(std::chrono::milliseconds(700));
+            const auto status = read_file(fmt::format("/proc/{}/status", target.pid()));
+            CHECK(status.find("TracerPid:\t0\n") != std::string::npos);
+            touch("go");
+            REQUIRE(wait_for_file(dir.file("in"), std::chrono::seconds(10)));
+            recorder.signal(SIGUSR2);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+            recorder.signal(SIGUSR1);
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            touch("stop");
+            REQUIRE(wait_for_file(dir.file("after"), std::chrono::seconds(10)));
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            recorder.signal(SIGINT);
+            const auto exit = recorder.wait(std::chrono::seconds(10));
+            touch("end");
+            REQUIRE(exit);
+            CHECK(*exit == 0);
+            const json profile = json::parse(read_file(out));
+            const auto& stats = profile["stats"];
+            const auto inside = samples_in(profile, "in_window");
+            INFO(stats.dump());
+            CHECK(samples_in(profile, "before_window") == 0);
+            CHECK(samples_in(profile, "after_window") == 0);
+            CHECK(inside > 500); // about 1 s at 1 kHz
+            CHECK(inside <= 1300);
+            // Paused about 0.7-0.9 s before and 0.7 s after the window; the expected ticks count
+            // only the time sampling ran, so the yield stays meaningful.
+            const double paused_s = stats["paused_ns"].get<double>() / 1e9;
+            CHECK(paused_s > 1.2);
+            CHECK(paused_s < profile["duration_s"].get<double>() - 0.8);
+            const double expected = stats["expected_ticks"].get<double>();
+            CHECK(expected ==
+                  Approx((profile["duration_s"].get<double>() - paused_s) * 1000).margin(2));
+            CHECK(stats["ticks"].get<double>() <= expected * 1.01 + 5);
+        }
     }
 }

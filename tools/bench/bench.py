@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 import bench_report
-from bench_runs import RunError, run_many_stacks, run_work
+from bench_runs import RunError, run_many_stacks, run_paired, run_work
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_PYTHON = "/root/.pyenv/versions/3.12.1/bin/python3.12"
@@ -35,7 +35,7 @@ CONFIGS = [
     {"name": "1 kHz --blocking", "rate": 1000, "flags": ["--blocking"]},
     {"name": "200 Hz --native", "rate": 200, "flags": ["--native"]},
 ]
-SECTIONS = ("slowdown", "rss", "output")
+SECTIONS = ("slowdown", "paired", "rss", "output")
 
 
 def parse_args():
@@ -54,6 +54,10 @@ def parse_args():
     parser.add_argument("--rss-seconds", type=float,
                         help="length of the RSS recording (default 60)")
     parser.add_argument("--long", action="store_true", help="a 600 s RSS recording")
+    parser.add_argument("--pairs", type=int,
+                        help="paired rounds per configuration (default 40, --quick 20)")
+    parser.add_argument("--round-units", type=int, default=250,
+                        help="work units per paired round (default 250: about 0.1 s)")
     parser.add_argument("--branch", type=int, default=10,
                         help="many_stacks.py branching: BRANCH**4 call paths (default 10: 10k)")
     parser.add_argument("--stacks", type=int, default=100_000,
@@ -64,6 +68,7 @@ def parse_args():
                         help="where to write the figures (default tools/bench/results.json)")
     args = parser.parse_args()
     args.runs = args.runs or (3 if args.quick else 5)
+    args.pairs = args.pairs or (20 if args.quick else 40)
     args.rss_seconds = args.rss_seconds or (600 if args.long else 60)
     args.cpuprof = args.cpuprof or shutil.which("cpuprof")
     if not args.cpuprof or not os.access(args.cpuprof, os.X_OK):
@@ -163,6 +168,32 @@ def bench_slowdown(args, settings, tmp):
     return results
 
 
+def bench_paired(args, settings, tmp):
+    """The slowdown from paired rounds (bench_target.py): the median and quartiles of the
+    per-pair ratios, per configuration and workload."""
+    results = {}
+    for workload, threads in {"single": 1, "multi": args.threads}.items():
+        configs = {}
+        for config in CONFIGS[1:]:
+            print(f"  {workload}-threaded, {args.pairs} pairs: {config['name']}", file=sys.stderr,
+                  flush=True)
+            try:
+                run = run_paired(settings, config, threads, tmp)
+            except RunError as e:
+                configs[config["name"]] = {"available": False, "error": str(e)}
+                continue
+            ratios = sorted(run["ratios"])
+            q1, median, q3 = statistics.quantiles(ratios, n=4)
+            configs[config["name"]] = {
+                "available": True, "pairs": len(ratios),
+                "slowdown_pct": (median - 1) * 100,
+                "q1_pct": (q1 - 1) * 100, "q3_pct": (q3 - 1) * 100,
+                "mean_pct": (statistics.fmean(ratios) - 1) * 100,
+                "round_s": statistics.median(run["off_s"]), **run}
+        results[workload] = {"threads": threads, "configs": configs}
+    return results
+
+
 def bench_output(args):
     if not os.access(args.output_bench, os.X_OK):
         return {"available": False, "error": f"{args.output_bench} not built"}
@@ -177,7 +208,8 @@ def main():
     args = parse_args()
     sections = args.only or list(SECTIONS)
     settings = {"cpuprof": args.cpuprof, "rusage_run": args.rusage_run, "python": args.python,
-                "units": args.units, "rss_seconds": args.rss_seconds, "branch": args.branch}
+                "units": args.units, "rss_seconds": args.rss_seconds, "branch": args.branch,
+                "pairs": args.pairs, "round_units": args.round_units}
     results = {"machine": machine_info(args),
                "settings": {**settings, "runs": args.runs, "threads": args.threads,
                             "stacks": args.stacks}}
@@ -188,6 +220,12 @@ def main():
             results["slowdown"] = bench_slowdown(args, settings, tmp)
             failed |= any(not c["summary"]["available"] and "--native" not in name
                           for w in results["slowdown"].values()
+                          for name, c in w["configs"].items())
+        if "paired" in sections:
+            print("slowdown from paired rounds (cpuprof paused / resumed):", file=sys.stderr)
+            results["paired"] = bench_paired(args, settings, tmp)
+            failed |= any(not c["available"] and "--native" not in name
+                          for w in results["paired"].values()
                           for name, c in w["configs"].items())
         if "rss" in sections:
             print(f"RSS: {args.rss_seconds:.0f} s at 1 kHz on {args.branch ** 4} call paths",

@@ -205,6 +205,50 @@ def run_work(settings, config, threads, tmp):
             target.wait()
 
 
+def publish(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)
+
+
+def run_paired(settings, config, threads, tmp):
+    """bench_target.py in paired rounds: cpuprof attached throughout, resumed for one round of
+    each pair and paused for the other (see bench_target.py). Returns the per-pair ratios."""
+    ready, go, done, out_json, _ = fresh_paths(tmp, "ready", "go", "done", "profile.json",
+                                             "profile.json.rusage")
+    cmd = [settings["python"], BENCH_TARGET, str(settings["round_units"]), str(threads), ready,
+           go, done, str(settings["pairs"])]
+    target = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    rec = None
+    try:
+        pid = wait_ready(ready, target)
+        rec = Recording(settings, pid, config["rate"], config["flags"], out_json)
+        rec.wait_first_sample()
+        cpuprof_pid = rec.cpuprof_pid()
+        if cpuprof_pid is None:
+            raise RunError(f"cpuprof stopped before the work: {rec.watcher.problem()}")
+        publish(go, str(cpuprof_pid))
+        line = target.stdout.readline()
+        if not line:
+            raise RunError(f"the target exited with {target.wait()} before finishing its work")
+        rounds = json.loads(line)
+        if not rec.alive():
+            raise RunError(f"cpuprof stopped during the work: {rec.watcher.problem()}")
+        rec.stop()
+        profile = rec.reap()
+        touch(done)
+        target.wait(START_TIMEOUT_S)
+        ratios = [on / off for on, off in zip(rounds["on"], rounds["off"])]
+        return {"ratios": ratios, "on_s": rounds["on"], "off_s": rounds["off"],
+                "stats": profile["stats"]}
+    finally:
+        if rec is not None:
+            rec.kill()
+        if target.poll() is None:
+            target.kill()
+            target.wait()
+
+
 def read_vm_rss_kb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:

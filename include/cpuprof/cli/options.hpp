@@ -37,6 +37,7 @@ struct RecordOptions {
     bool blocking = false;
     bool subprocesses = false;
     bool quiet = false;
+    bool paused = false; ///< --paused: no sample until SIGUSR2
 };
 
 struct TopOptions {

@@ -16,6 +16,7 @@ namespace cpuprof::cli {
 /// A target for record and top: attached by pid or launched, plus the signal handling that ends a
 /// recording cleanly (SIGINT, SIGTERM, SIGHUP are waited for on the main thread while the sampler
 /// runs on its own thread, so a signal never lands in the middle of a read or a ptrace stop).
+/// SIGUSR1 pauses sampling and SIGUSR2 resumes it, both between ticks.
 class Session {
   public:
     explicit Session(const TargetSpec& spec);

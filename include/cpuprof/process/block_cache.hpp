@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <span>
 #include <vector>
 
 namespace cpuprof::process {
@@ -28,6 +29,17 @@ class BlockCache final : public RemoteMemory {
     /// Forgets every block: call before reading a new sample.
     void clear() noexcept { used_ = 0; }
 
+    /// Loads every block of `bases` (block-aligned addresses) not held yet, as many as there are
+    /// free slots, with one batched read: a stack read again touches the blocks it touched last
+    /// time, so their reads are paid in one system call instead of one per block. The first
+    /// block that cannot be read ends the prefetch; the blocks after it are read on demand.
+    /// Returns how many blocks were loaded.
+    std::size_t prefetch(std::span<const RemoteAddr> bases);
+
+    /// Appends the bases of the blocks that served a read since clear() (blocks prefetched but
+    /// never read are left out): the set to prefetch when the same stack is read again.
+    void touched(std::vector<RemoteAddr>& out) const;
+
     [[nodiscard]] int
     read(RemoteAddr address, void* destination, std::size_t length) const noexcept override;
     [[nodiscard]] Pid pid() const noexcept override { return inner_.pid(); }
@@ -35,6 +47,7 @@ class BlockCache final : public RemoteMemory {
   private:
     struct Block {
         RemoteAddr base = 0;
+        bool touched = false;
         std::array<std::byte, kMaxBlockSize> data;
     };
     const Block* block_for(RemoteAddr base) const noexcept;

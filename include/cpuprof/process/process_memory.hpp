@@ -14,6 +14,8 @@ class ProcessMemory final : public RemoteMemory {
     [[nodiscard]] int
     read(RemoteAddr address, void* destination, std::size_t length) const noexcept override;
     [[nodiscard]] int read_batch(std::span<const ReadRequest> requests) const noexcept override;
+    [[nodiscard]] std::size_t
+    read_leading(std::span<const ReadRequest> requests) const noexcept override;
     [[nodiscard]] Pid pid() const noexcept override { return pid_; }
 
   private:

@@ -34,6 +34,12 @@ class RemoteMemory {
     /// one at a time; the live-process implementation batches them in one system call.
     [[nodiscard]] virtual int read_batch(std::span<const ReadRequest> requests) const noexcept;
 
+    /// Reads requests in order until one cannot be read whole; returns how many leading requests
+    /// were read completely (the rest are left unread). The live-process implementation does it
+    /// in one system call: it is how a set of blocks expected to be mapped is fetched at once.
+    [[nodiscard]] virtual std::size_t
+    read_leading(std::span<const ReadRequest> requests) const noexcept;
+
     /// The process this memory belongs to (0 for synthetic images); used in error messages.
     [[nodiscard]] virtual Pid pid() const noexcept { return 0; }
 

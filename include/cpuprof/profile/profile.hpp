@@ -31,6 +31,7 @@ struct SamplingStats {
     std::uint64_t torn = 0;           ///< thread samples dropped because validation saw a torn read
     std::uint64_t unmerged = 0;       ///< native samples kept with an <unmerged> marker
     std::uint64_t sampler_cpu_ns = 0; ///< cpuprof's own CPU time while sampling
+    std::uint64_t paused_ns = 0;      ///< time sampling was paused (SIGUSR1 .. SIGUSR2)
 };
 
 enum class CounterKind : std::uint8_t {
@@ -59,6 +60,9 @@ struct Profile {
     SamplingStats stats;
     CounterKind counter = CounterKind::TaskClock;
     std::string counter_note; ///< why the hardware counter is unavailable, when it is
+    /// Where per-stack CPU time comes from: "schedstat" (/proc/TID/schedstat), "task-clock"
+    /// (perf software clock, where schedstat is missing) or "unavailable".
+    std::string cpu_time_source = "schedstat";
     bool native = false;
     bool idle_included = false;
     bool gil_only = false;

@@ -9,6 +9,7 @@
 #include "cpuprof/python/thread_states.hpp"
 
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 namespace cpuprof::python {
@@ -44,6 +45,8 @@ class StackReader {
     CodeCache codes_;
     FrameWalker walker_;
     std::vector<ThreadState> threads_;
+    /// Per thread state: the blocks its last sample read, prefetched in one read next time.
+    std::unordered_map<RemoteAddr, std::vector<RemoteAddr>> working_sets_;
 };
 
 } // namespace cpuprof::python

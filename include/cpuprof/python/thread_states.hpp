@@ -28,9 +28,10 @@ class ThreadStateReader {
     /// Returns false when a read failed part-way.
     bool list(RemoteAddr interp, std::vector<ThreadState>& out);
 
-    /// Re-reads one thread state (its innermost frame may have changed). Returns false when the
-    /// read fails or the state no longer belongs to `interp` (the thread exited).
-    bool refresh(RemoteAddr interp, ThreadState& state);
+    /// Re-reads one thread state (its innermost frame may have changed) through `via` (the
+    /// sample's block cache). Returns false when the read fails or the state no longer belongs
+    /// to `interp` (the thread exited).
+    bool refresh(RemoteAddr interp, ThreadState& state, const process::RemoteMemory& via);
 
     /// Reads the innermost frame pointer again (one read) and tells whether it still is
     /// `state.top_frame`. On 3.11/3.12 the _PyCFrame it came from is re-read: a nested eval loop
@@ -45,7 +46,10 @@ class ThreadStateReader {
     void resolve_native_ids(std::vector<ThreadState>& states, const std::vector<Tid>& tids);
 
   private:
-    bool decode(RemoteAddr address, RemoteAddr interp, ThreadState& state);
+    bool decode(RemoteAddr address,
+                RemoteAddr interp,
+                ThreadState& state,
+                const process::RemoteMemory& via);
 
     const process::RemoteMemory& memory_;
     const Interpreter& interpreter_;

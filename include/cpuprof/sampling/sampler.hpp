@@ -8,6 +8,7 @@
 #include "cpuprof/sampling/target.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,7 @@ struct SamplerConfig {
     bool subprocesses = false;  ///< also sample the target's Python descendants
     std::int64_t child_scan_ns = 100'000'000;
     std::int64_t thread_refresh_ns = 100'000'000;
+    bool start_paused = false; ///< take no sample until set_paused(false)
 };
 
 /// Live figures for a status line, readable from another thread.
@@ -60,6 +62,11 @@ class Sampler {
     [[nodiscard]] std::mutex& profile_mutex() noexcept { return mutex_; }
     /// Keeps or drops idle threads from the next tick on (the live view's `i` key).
     void set_idle(bool idle) noexcept { idle_.store(idle, std::memory_order_relaxed); }
+    /// Pauses or resumes sampling (record: SIGUSR1 / SIGUSR2), from any thread. A pause starts
+    /// between ticks, never while a thread is held; while paused the sampling thread sleeps
+    /// until resumed or stopped, and the paused time is left out of the expected ticks.
+    void set_paused(bool paused);
+    [[nodiscard]] bool paused() const noexcept { return paused_.load(); }
 
   private:
     struct PendingStack {
@@ -100,15 +107,20 @@ class Sampler {
     profile::FrameId frame_id(const python::PyFrame& frame);
     profile::FrameId native_frame_id(Process& process, const MixedFrame& frame);
     void charge_rss(std::int64_t delta);
+    /// Sleeps while paused (until resumed, stopped or `end`); returns the nanoseconds it slept.
+    std::int64_t wait_while_paused(const std::atomic<bool>& stop, std::int64_t end);
 
     SamplerConfig config_;
     profile::Profile& profile_;
     SamplerProgress progress_;
     std::mutex mutex_;
     std::atomic<bool> idle_;
+    std::atomic<bool> paused_{false};
+    std::mutex pause_mutex_;
+    std::condition_variable resumed_;
 
     std::unique_ptr<PerfCounterSource> instructions_;
-    std::unique_ptr<PerfCounterSource> cpu_clock_;
+    std::unique_ptr<CounterSource> cpu_clock_; ///< schedstat, else the perf task clock
     std::optional<DeltaAttributor> instruction_deltas_;
     std::optional<DeltaAttributor> cpu_deltas_;
 

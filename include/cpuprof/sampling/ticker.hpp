@@ -35,6 +35,10 @@ class Ticker {
     /// The next deadline (with its jitter).
     [[nodiscard]] std::int64_t next_deadline_ns() const noexcept { return next_ns_ + offset_ns_; }
     void start_at(std::int64_t now_ns);
+    /// Goes on after a pause: the next deadline falls in the period starting at `now_ns`, and
+    /// the deadlines of the pause are skipped without being counted as lost (tick indexes keep
+    /// counting periods, so a timeline shows the gap).
+    void resume_at(std::int64_t now_ns);
 
   private:
     std::int64_t draw_offset() noexcept;

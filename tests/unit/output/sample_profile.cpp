@@ -26,7 +26,8 @@ profile::Profile sample_profile(const SampleOptions& options) {
                .failed = 2,
                .torn = 1,
                .unmerged = 4,
-               .sampler_cpu_ns = 12'345'678};
+               .sampler_cpu_ns = 12'345'678,
+               .paused_ns = 250'000'000};
     p.counter = options.hardware_counter ? profile::CounterKind::HardwareInstructions
                                          : profile::CounterKind::TaskClock;
     p.counter_note = options.hardware_counter

@@ -47,7 +47,7 @@ TEST_CASE("json output carries the whole profile under a versioned schema", "[ou
     CHECK(doc["counters"]["instructions"] == "unavailable");
     CHECK(doc["counters"]["instructions_note"].get<std::string>().find("ENOENT") !=
           std::string::npos);
-    CHECK(doc["counters"]["cpu_time"] == "task-clock");
+    CHECK(doc["counters"]["cpu_time"] == "schedstat");
     CHECK(doc["stats"] == json{{"ticks", 1990},
                                {"expected_ticks", 2000},
                                {"late_ticks", 3},
@@ -58,7 +58,8 @@ TEST_CASE("json output carries the whole profile under a versioned schema", "[ou
                                {"failed", 2},
                                {"torn", 1},
                                {"unmerged", 4},
-                               {"sampler_cpu_ns", 12'345'678}});
+                               {"sampler_cpu_ns", 12'345'678},
+                               {"paused_ns", 250'000'000}});
     CHECK(doc["totals"] == json{{"samples", 100},
                                 {"instructions", nullptr},
                                 {"rss_delta_bytes", -256 * 1024 + 4096},

@@ -63,7 +63,7 @@ TEST_CASE("summary header names the target, rates, counters and losses", "[outpu
     CHECK_THAT(text, Catch::Contains("100 in 5 unique stacks, 2 threads; the GIL was held in 40 of "
                                      "100 thread samples (40.0%)"));
     // The long counter note wraps under its value instead of being cut.
-    CHECK_THAT(text, Catch::Contains("Counter     CPU time (task clock); instructions unavailable:"
+    CHECK_THAT(text, Catch::Contains("Counter     CPU time (schedstat); instructions unavailable:"
                                      "\n            perf_event_open(PERF_COUNT_HW_INSTRUCTIONS): "
                                      "ENOENT, no PMU in this VM\n"));
     CHECK_THAT(text, Catch::Contains("late 3, lost 1, failed 2, torn 1, idle skipped 11, "

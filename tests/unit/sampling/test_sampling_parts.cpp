@@ -4,10 +4,15 @@
 #include "cpuprof/process/proc_stat.hpp"
 #include "cpuprof/sampling/counters.hpp"
 #include "cpuprof/sampling/rss.hpp"
+#include "cpuprof/sampling/schedstat.hpp"
 #include "cpuprof/sampling/ticker.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <ctime>
 #include <map>
+#include <thread>
 #include <unistd.h>
 
 using namespace cpuprof;
@@ -105,6 +110,29 @@ TEST_CASE("the ticker sleeps until its deadlines without drifting", "[sampling]"
     CHECK_FALSE(ticker.wait(tick, &stop));
 }
 
+TEST_CASE("after a pause the ticker skips the paused deadlines without counting them lost",
+          "[sampling]") {
+    Ticker ticker(1000, false); // 1 ms, no jitter
+    ticker.start_at(0);
+    Tick tick;
+    ticker.account(0, tick);
+    CHECK(tick.index == 0);
+    ticker.account(1'000'000, tick);
+    CHECK(tick.index == 1);
+    // Paused from 1 ms to 10.5 ms: the next deadline is at the resume, the index counts the gap.
+    ticker.resume_at(10'500'000);
+    CHECK(ticker.next_deadline_ns() == 10'500'000);
+    ticker.account(10'500'000, tick);
+    CHECK(tick.index == 10);
+    CHECK(tick.lost == 0);
+    CHECK_FALSE(tick.late);
+    ticker.account(11'500'000, tick);
+    CHECK(tick.index == 11);
+    // A resume before the next deadline changes nothing but the jitter.
+    ticker.resume_at(12'000'000);
+    CHECK(ticker.next_deadline_ns() == 12'500'000);
+}
+
 TEST_CASE("counter deltas go to the sample that follows them", "[sampling]") {
     FakeCounters counters;
     counters.openable[10] = true;
@@ -171,6 +199,62 @@ TEST_CASE("the hardware instruction counter is probed honestly", "[sampling]") {
     REQUIRE(before);
     REQUIRE(after);
     CHECK(*after > *before);
+}
+
+TEST_CASE("per-thread CPU time comes from schedstat, without interrupting the thread",
+          "[sampling]") {
+    CHECK(SchedstatCpuSource::parse("1015542473 229331 19\n") == 1'015'542'473ULL);
+    CHECK_FALSE(SchedstatCpuSource::parse("garbage"));
+    CHECK_FALSE(SchedstatCpuSource::parse("123"));
+    CHECK_FALSE(SchedstatCpuSource::parse(""));
+    REQUIRE(SchedstatCpuSource::available(::getpid()));
+
+    // A second thread burns CPU; its runtime grows by about what it burned, ours does not.
+    std::atomic<bool> go{false};
+    std::atomic<bool> done{false};
+    std::atomic<bool> release{false};
+    std::atomic<Tid> worker_tid{0};
+    std::thread worker([&] {
+        worker_tid = ::gettid();
+        while (!go) {
+            std::this_thread::yield();
+        }
+        timespec start{};
+        timespec now{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+        volatile std::uint64_t x = 0;
+        do {
+            for (int i = 0; i < 100'000; ++i) {
+                x = x + static_cast<std::uint64_t>(i);
+            }
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+        } while ((now.tv_sec - start.tv_sec) * 1'000'000'000L + (now.tv_nsec - start.tv_nsec) <
+                 50'000'000L);
+        done = true;
+        while (!release) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    });
+    while (worker_tid == 0) {
+        std::this_thread::yield();
+    }
+    SchedstatCpuSource source;
+    REQUIRE(source.open(worker_tid));
+    const auto before = source.read(worker_tid);
+    go = true;
+    while (!done) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const auto after = source.read(worker_tid);
+    release = true;
+    worker.join();
+    REQUIRE(before);
+    REQUIRE(after);
+    CHECK(*after - *before >= 45'000'000);   // the 50 ms it burned, within scheduler accounting
+    CHECK(*after - *before < 2'000'000'000); // not some unrelated clock
+    CHECK_FALSE(source.read(::gettid()));    // never opened
+    source.close(worker_tid);
+    CHECK_FALSE(source.read(worker_tid));
 }
 
 TEST_CASE("RSS comes from the second field of statm, in pages", "[sampling]") {
