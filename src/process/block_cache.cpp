@@ -52,6 +52,12 @@ std::size_t BlockCache::prefetch(std::span<const RemoteAddr> bases) {
     return loaded;
 }
 
+void BlockCache::forget_touches() noexcept {
+    for (std::size_t i = 0; i < used_; ++i) {
+        blocks_[i].touched = false;
+    }
+}
+
 void BlockCache::touched(std::vector<RemoteAddr>& out) const {
     for (std::size_t i = 0; i < used_; ++i) {
         if (blocks_[i].touched) {

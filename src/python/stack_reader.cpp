@@ -37,17 +37,45 @@ bool StackReader::refresh_threads(const std::vector<Tid>& os_tids) {
     return true;
 }
 
-void StackReader::read_stack(const ThreadState& state, ThreadStack& out, bool validate) {
+void StackReader::take_snapshot() {
+    constexpr RemoteAddr kBlock = process::BlockCache::kMaxBlockSize;
+    snapshot_bases_.clear();
+    if (const RemoteAddr gil = states_.gil_address(interp_); gil != 0) {
+        snapshot_bases_.push_back(gil & ~(kBlock - 1));
+    }
+    for (const ThreadState& state : threads_) {
+        if (auto it = working_sets_.find(state.address); it != working_sets_.end()) {
+            snapshot_bases_.insert(snapshot_bases_.end(), it->second.begin(), it->second.end());
+        }
+    }
+    blocks_.clear();
+    blocks_.prefetch(snapshot_bases_);
+    snapshot_ = true;
+}
+
+RemoteAddr StackReader::gil_holder() {
+    return states_.gil_holder(interp_, snapshot_ ? &blocks_ : nullptr);
+}
+
+void StackReader::read_stack(const ThreadState& state,
+                             ThreadStack& out,
+                             bool validate,
+                             bool from_snapshot) {
     out.tid = state.native_id;
     out.thread_id = state.thread_id;
     out.tstate = state.address;
     out.holds_gil = false;
     ThreadState current = state;
-    // The thread state, its frames and (3.11+) the C-stack frame holding the innermost frame
-    // pointer mostly sit in the same few blocks sample after sample: fetch those in one read.
-    blocks_.clear();
     auto& working_set = working_sets_[state.address];
-    blocks_.prefetch(working_set);
+    if (from_snapshot && snapshot_) {
+        blocks_.forget_touches();
+    } else {
+        // The thread state, its frames and (3.11+) the C-stack frame holding the innermost frame
+        // pointer mostly sit in the same few blocks sample after sample: one read for them all.
+        snapshot_ = false;
+        blocks_.clear();
+        blocks_.prefetch(working_set);
+    }
     const bool refreshed = states_.refresh(interp_, current, blocks_);
     if (refreshed) {
         out.status = walker_.walk(current.top_frame, out.frames, out.truncated);

@@ -119,11 +119,26 @@ bool ThreadStateReader::top_frame_unchanged(const ThreadState& state) {
     return memory_.try_read(where, top) && top == state.top_frame;
 }
 
-RemoteAddr ThreadStateReader::gil_holder(RemoteAddr interp) {
+RemoteAddr ThreadStateReader::gil_address(RemoteAddr interp) {
+    const auto& o = interpreter_.offsets;
+    if (o.gil_model == GilModel::RuntimeTstateCurrent) {
+        return interpreter_.runtime + static_cast<RemoteAddr>(o.runtime.tstate_current);
+    }
+    if (gil_state_ == 0 &&
+        !memory_.try_read(interp + static_cast<RemoteAddr>(o.interp.ceval_gil), gil_state_)) {
+        return 0;
+    }
+    return gil_state_ == 0
+               ? 0
+               : gil_state_ + static_cast<RemoteAddr>(std::min(o.gil.last_holder, o.gil.locked));
+}
+
+RemoteAddr ThreadStateReader::gil_holder(RemoteAddr interp, const process::RemoteMemory* via) {
+    const process::RemoteMemory& memory = via != nullptr ? *via : memory_;
     const auto& o = interpreter_.offsets;
     if (o.gil_model == GilModel::RuntimeTstateCurrent) {
         RemoteAddr holder = 0;
-        (void)memory_.try_read(
+        (void)memory.try_read(
             interpreter_.runtime + static_cast<RemoteAddr>(o.runtime.tstate_current), holder);
         return holder;
     }
@@ -136,8 +151,8 @@ RemoteAddr ThreadStateReader::gil_holder(RemoteAddr interp) {
     const Offset hi = std::max(o.gil.last_holder, o.gil.locked) + 8;
     std::array<std::byte, 64> raw{};
     if (gil_state_ == 0 || hi - lo > static_cast<Offset>(raw.size()) ||
-        memory_.read(gil_state_ + static_cast<RemoteAddr>(lo), raw.data(),
-                     static_cast<std::size_t>(hi - lo)) != 0) {
+        memory.read(gil_state_ + static_cast<RemoteAddr>(lo), raw.data(),
+                    static_cast<std::size_t>(hi - lo)) != 0) {
         return 0;
     }
     std::int32_t locked = 0;

@@ -326,8 +326,9 @@ void Sampler::read_selected(Process& process, std::uint32_t tick_index) {
                 continue;
             }
         }
-        // Validated unless held: a thread whose OS id is not known yet cannot be stopped.
-        reader.read_stack(*pick.state, stack_, !pause.has_value());
+        // Validated unless held: a thread whose OS id is not known yet cannot be stopped. A
+        // thread that is not held is read from the tick's snapshot (when one was taken).
+        reader.read_stack(*pick.state, stack_, !pause.has_value(), !pause.has_value());
         // A running thread calls and returns constantly: a read that saw its stack move is
         // retried at once rather than dropped, so that call-heavy code is not under-sampled.
         for (int retry = 0; retry < kTornRetries && stack_.status == python::ReadStatus::Torn;
@@ -357,7 +358,14 @@ void Sampler::read_selected(Process& process, std::uint32_t tick_index) {
 
 void Sampler::sample_tick(Process& process, std::uint32_t tick_index) {
     const auto rss = process.rss->read();
-    const RemoteAddr gil = process.target->reader().gil_holder();
+    auto& reader = process.target->reader();
+    // Without holds every thread is read from one snapshot of the blocks the GIL state and the
+    // threads' previous samples touched; a held thread must be read after its stop.
+    const bool hold = config_.blocking || config_.native;
+    if (!hold) {
+        reader.take_snapshot();
+    }
+    const RemoteAddr gil = reader.gil_holder();
     tick_stacks_.clear();
     tick_failures_ = 0;
 
@@ -370,6 +378,7 @@ void Sampler::sample_tick(Process& process, std::uint32_t tick_index) {
         process::settle_tracees();
     }
     read_selected(process, tick_index);
+    reader.drop_snapshot();
     if (tick_failures_ > 0) {
         // A thread exited, or the whole interpreter is going away: re-read the thread list now.
         process.next_refresh_ns = 0;

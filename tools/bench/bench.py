@@ -80,6 +80,7 @@ def parse_args():
         args.output_bench = os.path.join(build, "tools", "bench", "output_bench")
     args.rusage_run = args.rusage_run or os.path.join(os.path.dirname(args.output_bench),
                                                       "rusage_run")
+    args.wakeup_floor = os.path.join(os.path.dirname(args.rusage_run), "wakeup_floor")
     if not os.access(args.rusage_run, os.X_OK):
         parser.error(f"{args.rusage_run} not found: build the rusage_run target or give "
                      "--rusage-run PATH")
@@ -168,6 +169,17 @@ def bench_slowdown(args, settings, tmp):
     return results
 
 
+def bench_wakeup_floor(args):
+    """The CPU per wake-up of a thread that does nothing else (wakeup_floor), at each rate."""
+    floor = {}
+    for rate, seconds in ((100, 3), (1000, 2), (10000, 1)):
+        done = subprocess.run([args.wakeup_floor, str(rate), str(seconds)], capture_output=True,
+                              text=True)
+        if done.returncode == 0:
+            floor[str(rate)] = json.loads(done.stdout)["cpu_per_wakeup_us"]
+    return floor
+
+
 def bench_paired(args, settings, tmp):
     """The slowdown from paired rounds (bench_target.py): the median and quartiles of the
     per-pair ratios, per configuration and workload."""
@@ -215,6 +227,9 @@ def main():
                             "stacks": args.stacks}}
     failed = False
     with tempfile.TemporaryDirectory(prefix="cpuprof-bench-") as tmp:
+        if "slowdown" in sections and os.access(args.wakeup_floor, os.X_OK):
+            print("wake-up floor: CPU per wake-up of a thread doing nothing", file=sys.stderr)
+            results["wakeup_floor_us"] = bench_wakeup_floor(args)
         if "slowdown" in sections:
             print("slowdown, CPU per sample, yield, first sample:", file=sys.stderr)
             results["slowdown"] = bench_slowdown(args, settings, tmp)

@@ -17,7 +17,7 @@ namespace cpuprof::process {
 class BlockCache final : public RemoteMemory {
   public:
     static constexpr std::size_t kMaxBlockSize = 4096;
-    static constexpr std::size_t kBlocks = 16;
+    static constexpr std::size_t kBlocks = 32;
 
     /// `block_size` is a power of two up to kMaxBlockSize. 4 KiB measured best for every frame
     /// model: 3.11+ frames share a data-stack chunk, and <=3.10 frame objects of one size share
@@ -36,9 +36,14 @@ class BlockCache final : public RemoteMemory {
     /// Returns how many blocks were loaded.
     std::size_t prefetch(std::span<const RemoteAddr> bases);
 
-    /// Appends the bases of the blocks that served a read since clear() (blocks prefetched but
-    /// never read are left out): the set to prefetch when the same stack is read again.
+    /// Appends the bases of the blocks that served a read since clear() or forget_touches()
+    /// (blocks prefetched but never read are left out): the set to prefetch when the same stack
+    /// is read again.
     void touched(std::vector<RemoteAddr>& out) const;
+    /// Starts a new touched() set, keeping the blocks.
+    void forget_touches() noexcept;
+    /// Whether any block is held.
+    [[nodiscard]] bool empty() const noexcept { return used_ == 0; }
 
     [[nodiscard]] int
     read(RemoteAddr address, void* destination, std::size_t length) const noexcept override;

@@ -26,12 +26,25 @@ class StackReader {
     bool refresh_threads(const std::vector<Tid>& os_tids);
     [[nodiscard]] const std::vector<ThreadState>& threads() const noexcept { return threads_; }
 
+    /// Non-blocking sampling, at the start of a tick: reads, in one batched read, the blocks the
+    /// GIL state and every thread's previous sample touched. gil_holder() and the first
+    /// read_stack() of each thread this tick then read from it instead of one read per thread
+    /// (each read still validated against the thread's live innermost frame).
+    void take_snapshot();
+    /// Ends the tick's snapshot: later reads go to the target again.
+    void drop_snapshot() noexcept { snapshot_ = false; }
+
     /// Reads one thread's stack into `out`. With `validate`, the thread's innermost frame is read
     /// again after the walk and the sample is marked Torn when it moved (non-blocking reads).
-    void read_stack(const ThreadState& state, ThreadStack& out, bool validate);
+    /// With `from_snapshot`, from this tick's snapshot (when one was taken); otherwise the blocks
+    /// of the thread's previous sample are read afresh, in one read (a held thread, a retry).
+    void read_stack(const ThreadState& state,
+                    ThreadStack& out,
+                    bool validate,
+                    bool from_snapshot = false);
 
-    /// The thread state holding the GIL now (0 when none).
-    [[nodiscard]] RemoteAddr gil_holder() { return states_.gil_holder(interp_); }
+    /// The thread state holding the GIL now (0 when none), from this tick's snapshot if any.
+    [[nodiscard]] RemoteAddr gil_holder();
 
     [[nodiscard]] const Interpreter& interpreter() const noexcept { return *interpreter_; }
     [[nodiscard]] CodeCache& codes() noexcept { return codes_; }
@@ -47,6 +60,8 @@ class StackReader {
     std::vector<ThreadState> threads_;
     /// Per thread state: the blocks its last sample read, prefetched in one read next time.
     std::unordered_map<RemoteAddr, std::vector<RemoteAddr>> working_sets_;
+    std::vector<RemoteAddr> snapshot_bases_;
+    bool snapshot_ = false; ///< blocks_ holds this tick's snapshot
 };
 
 } // namespace cpuprof::python

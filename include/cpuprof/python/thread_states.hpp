@@ -38,8 +38,12 @@ class ThreadStateReader {
     /// entered meanwhile leaves it unchanged, and the frames read are then still a true stack.
     [[nodiscard]] bool top_frame_unchanged(const ThreadState& state);
 
-    /// The thread state holding the GIL now, 0 when none (or when it cannot be read).
-    [[nodiscard]] RemoteAddr gil_holder(RemoteAddr interp);
+    /// The thread state holding the GIL now, 0 when none (or when it cannot be read), read
+    /// through `via` (a snapshot of this tick) or, by default, directly.
+    [[nodiscard]] RemoteAddr gil_holder(RemoteAddr interp,
+                                        const process::RemoteMemory* via = nullptr);
+    /// Where gil_holder() reads (for a snapshot to include it); 0 when it cannot be known yet.
+    [[nodiscard]] RemoteAddr gil_address(RemoteAddr interp);
 
     /// Maps pthread ids to OS tids for versions without native_thread_id, by finding where glibc
     /// keeps the tid inside struct pthread (checked against the process's real tids).

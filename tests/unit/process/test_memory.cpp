@@ -74,7 +74,12 @@ class CountingMemory final : public RemoteMemory {
         ++reads;
         return inner_.read(address, destination, length);
     }
+    std::size_t read_leading(std::span<const ReadRequest> requests) const noexcept override {
+        ++batches;
+        return inner_.read_leading(requests);
+    }
     mutable int reads = 0;
+    mutable int batches = 0;
 
   private:
     const RemoteMemory& inner_;
@@ -116,4 +121,96 @@ TEST_CASE("BlockCache serves nearby reads from one block read", "[process]") {
     CHECK(partial_cache.read(0x20010, &w, 4) == 0);
     CHECK(w == 42);
     CHECK(partial_cache.read(0x20100, &w, 4) == EFAULT);
+}
+
+TEST_CASE("BlockCache prefetches a stack's blocks in one batch and learns the next set",
+          "[process]") {
+    BufferMemory image;
+    image.map(0x10000, 2 * 4096); // two mapped blocks, a hole, one more block
+    image.map(0x13000, 4096);
+    for (std::uint64_t i = 0; i < 2 * 4096 / 8; ++i) {
+        image.put<std::uint64_t>(0x10000 + i * 8, i);
+    }
+    image.put<std::uint64_t>(0x13000, 4242);
+    CountingMemory counting(image);
+    BlockCache cache(counting);
+
+    // The batch reads every block it can up to the first unmapped one; the rest are read later.
+    const std::vector<RemoteAddr> bases{0x10000, 0x11000, 0x12000, 0x13000};
+    CHECK(cache.prefetch(bases) == 2);
+    CHECK(counting.batches == 1);
+    CHECK(counting.reads == 0);
+    std::uint64_t v = 0;
+    REQUIRE(cache.read(0x10000 + 8 * 3, &v, 8) == 0);
+    CHECK(v == 3);
+    REQUIRE(cache.read(0x11000, &v, 8) == 0);
+    CHECK(v == 512);
+    CHECK(counting.reads == 0); // both served from the batch
+    REQUIRE(cache.read(0x13000, &v, 8) == 0);
+    CHECK(v == 4242);
+    CHECK(counting.reads == 1); // after the hole: read on demand
+    CHECK(cache.read(0x12000, &v, 8) == EFAULT);
+
+    // Only blocks that served a read are the next working set.
+    std::vector<RemoteAddr> touched;
+    cache.touched(touched);
+    CHECK(touched == std::vector<RemoteAddr>{0x10000, 0x11000, 0x13000});
+    cache.forget_touches();
+    REQUIRE(cache.read(0x11008, &v, 8) == 0);
+    touched.clear();
+    cache.touched(touched);
+    CHECK(touched == std::vector<RemoteAddr>{0x11000});
+
+    // Blocks already held are not fetched twice; unaligned bases are ignored.
+    CHECK(cache.prefetch(std::vector<RemoteAddr>{0x10000, 0x10008}) == 0);
+    // A prefetch after clear() sees the target as it is now.
+    image.put<std::uint64_t>(0x10000, 99);
+    cache.clear();
+    CHECK(cache.empty());
+    CHECK(cache.prefetch(std::vector<RemoteAddr>{0x10000}) == 1);
+    REQUIRE(cache.read(0x10000, &v, 8) == 0);
+    CHECK(v == 99);
+}
+
+TEST_CASE("read_leading counts the requests read whole, stopping at the first failure",
+          "[process]") {
+    BufferMemory image;
+    image.map(0x1000, 64);
+    std::array<std::byte, 16> a{};
+    std::array<std::byte, 16> b{};
+    std::array<std::byte, 16> c{};
+    const std::array<ReadRequest, 3> requests{
+        {{0x1000, a.data(), 16}, {0x5000, b.data(), 16}, {0x1010, c.data(), 16}}};
+    CHECK(image.read_leading(requests) == 1);
+    CHECK(image.read_leading(std::span(requests).subspan(2)) == 1);
+    CHECK(image.read_leading(std::span(requests).subspan(1, 1)) == 0);
+}
+
+TEST_CASE("ProcessMemory::read_leading reads a batch in one call up to an unmapped page",
+          "[process]") {
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    void* raw =
+        ::mmap(nullptr, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(raw != MAP_FAILED);
+    auto* bytes = static_cast<std::byte*>(raw);
+    std::memset(bytes, 0x11, page);
+    std::memset(bytes + 2 * page, 0x33, page);
+    REQUIRE(::munmap(bytes + page, page) == 0);
+    const auto at = [&](std::size_t i) { return reinterpret_cast<RemoteAddr>(bytes + i * page); };
+
+    ProcessMemory self(::getpid());
+    std::vector<std::byte> a(page);
+    std::vector<std::byte> b(page);
+    std::vector<std::byte> c(page);
+    const std::array<ReadRequest, 3> with_hole{
+        {{at(0), a.data(), page}, {at(1), b.data(), page}, {at(2), c.data(), page}}};
+    CHECK(self.read_leading(with_hole) == 1);
+    CHECK(a[page - 1] == std::byte{0x11});
+    const std::array<ReadRequest, 2> around_hole{
+        {{at(0), a.data(), page}, {at(2), c.data(), page}}};
+    CHECK(self.read_leading(around_hole) == 2);
+    CHECK(c[0] == std::byte{0x33});
+    CHECK(self.read_leading(std::span(with_hole).subspan(1)) == 0);
+    ::munmap(bytes, page);
+    ::munmap(bytes + 2 * page, page);
 }
