@@ -1,5 +1,7 @@
 #include "cpuprof/flamegraph/text.hpp"
 
+#include "cpuprof/common/utf8.hpp"
+
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -8,7 +10,8 @@ namespace cpuprof::flamegraph {
 
 namespace {
 
-constexpr char32_t kReplacement = 0xFFFD;
+using common::append_utf8;
+using common::kReplacementCharacter;
 
 struct Decoded {
     char32_t code_point;
@@ -40,43 +43,25 @@ Decoded decode(std::string_view text, std::size_t pos) {
         cp = lead & 0x07;
         minimum = 0x10000;
     } else {
-        return {kReplacement, 1, false};
+        return {kReplacementCharacter, 1, false};
     }
     if (pos + length > text.size()) {
-        return {kReplacement, 1, false};
+        return {kReplacementCharacter, 1, false};
     }
     for (std::size_t i = 1; i < length; ++i) {
         if ((byte(i) & 0xC0) != 0x80) {
-            return {kReplacement, 1, false};
+            return {kReplacementCharacter, 1, false};
         }
         cp = (cp << 6) | (byte(i) & 0x3F);
     }
     if (cp < minimum || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return {kReplacement, 1, false};
+        return {kReplacementCharacter, 1, false};
     }
     return {cp, length, true};
 }
 
 bool is_forbidden(char32_t cp) {
     return (cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F) || cp == 0xFFFE || cp == 0xFFFF;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
 }
 
 using Range = std::pair<char32_t, char32_t>;
@@ -135,7 +120,7 @@ std::string sanitize_utf8(std::string_view text) {
         if (d.valid && !is_forbidden(d.code_point)) {
             out.append(text.substr(pos, d.length));
         } else {
-            append_utf8(out, kReplacement);
+            append_utf8(out, kReplacementCharacter);
         }
         pos += d.length;
     }

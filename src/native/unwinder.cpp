@@ -87,9 +87,11 @@ Unwinder::Unwinder(Pid pid)
                                 pid));
     }
     // The unwind rules found for a pc hold for every thread of the target, so they are looked
-    // up (ELF + .eh_frame parsing) once. Per-thread caching keeps them without the signal
-    // masking that libunwind's global cache does around every lookup (about 30 sigprocmask
-    // calls per sample); cpuprof unwinds from one thread.
+    // up (ELF + .eh_frame parsing) once and cached. Per-thread caching would skip the signal
+    // masking around each cache lookup, but Debian's libunwind is built without it and falls
+    // back to the global cache: about 30 sigprocmask calls per sample remain, part of the
+    // 10-14 µs an unwind takes here. Without a cache (UNW_CACHE_NONE) every step re-parses
+    // .eh_frame: 330 µs per unwind measured (tools/bench/native_unwind_bench.cpp).
     unw_set_caching_policy(address_space_.get(), UNW_CACHE_PER_THREAD);
     // The cache is keyed by exact pc, and a hot loop leaves a different innermost pc on nearly
     // every sample: the default 128 entries miss often, and every miss re-opens and maps the

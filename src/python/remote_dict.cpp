@@ -1,5 +1,7 @@
 #include "cpuprof/python/remote_dict.hpp"
 
+#include "cpuprof/python/unicode.hpp"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -13,15 +15,6 @@ namespace {
 // {key, value}. In both the key and value are the last two pointers of the entry.
 constexpr unsigned kKeysGeneral = 0;
 constexpr unsigned kKeysSplit = 2;
-
-// PyASCIIObject.state, identical from 3.8 to 3.13 (see unicode.cpp): kind:3 at bit 2, compact at
-// bit 5, ascii at bit 6 and, up to 3.11, ready at bit 7.
-constexpr unsigned kKindShift = 2;
-constexpr unsigned kKindMask = 7;
-constexpr unsigned kCompactBit = 1U << 5;
-constexpr unsigned kAsciiBit = 1U << 6;
-constexpr unsigned kReadyBit = 1U << 7;
-constexpr int kLastMinorWithReadyBit = 11;
 
 // Entries (and split values) are read this many slots at a time.
 constexpr std::size_t kChunk = 128;
@@ -132,11 +125,10 @@ ascii_length(const process::RemoteMemory& memory, const PyOffsets& offsets, Remo
     if (memory.read(object, header.data(), static_cast<std::size_t>(u.ascii_data)) != 0) {
         return std::nullopt;
     }
-    const auto state = load<std::uint32_t>(header.data() + u.state);
+    const StrState state =
+        decode_str_state(load<std::uint32_t>(header.data() + u.state), offsets.minor);
     const auto length = load<std::int64_t>(header.data() + u.length);
-    const bool ready = offsets.minor > kLastMinorWithReadyBit || (state & kReadyBit) != 0;
-    if ((state & kCompactBit) == 0 || (state & kAsciiBit) == 0 ||
-        ((state >> kKindShift) & kKindMask) != 1 || !ready || length < 0) {
+    if (!state.readable || !state.ascii || length < 0) {
         return std::nullopt;
     }
     return static_cast<std::size_t>(length);

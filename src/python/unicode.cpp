@@ -1,5 +1,7 @@
 #include "cpuprof/python/unicode.hpp"
 
+#include "cpuprof/common/utf8.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -10,9 +12,7 @@ namespace cpuprof::python {
 
 namespace {
 
-// PyASCIIObject.state, identical from 3.8 to 3.13: interned:2, kind:3, compact:1, ascii:1, then
-// ready:1 up to 3.11 (3.12 dropped non-ready strings and reused the bit for
-// statically_allocated).
+// PyASCIIObject.state bits (see StrState).
 constexpr unsigned kKindShift = 2;
 constexpr unsigned kKindMask = 7;
 constexpr unsigned kCompactBit = 1U << 5;
@@ -26,29 +26,6 @@ constexpr std::string_view kCutMarker = "...";
 // Large enough for the PyCompactUnicodeObject / PyBytesObject header of every supported version.
 constexpr std::size_t kMaxHeader = 128;
 
-constexpr char32_t kReplacement = 0xFFFD;
-
-void append_utf8(std::string& out, char32_t cp) {
-    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-        cp = kReplacement;
-    }
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-}
-
 template <typename T> T load(const std::byte* from) {
     T value;
     std::memcpy(&value, from, sizeof(T));
@@ -60,6 +37,16 @@ bool valid_field(Offset offset, std::size_t width) {
 }
 
 } // namespace
+
+StrState decode_str_state(std::uint32_t state, int minor) noexcept {
+    StrState s;
+    s.kind = (state >> kKindShift) & kKindMask;
+    s.ascii = (state & kAsciiBit) != 0;
+    const bool ready = minor > kLastMinorWithReadyBit || (state & kReadyBit) != 0;
+    s.readable = (state & kCompactBit) != 0 && (s.kind == 1 || s.kind == 2 || s.kind == 4) &&
+                 (!s.ascii || s.kind == 1) && ready;
+    return s;
+}
 
 std::string utf8_from_ucs(std::span<const std::byte> data, int kind, std::size_t length) {
     std::string out;
@@ -83,7 +70,7 @@ std::string utf8_from_ucs(std::span<const std::byte> data, int kind, std::size_t
             cp = load<std::uint32_t>(unit);
             break;
         }
-        append_utf8(out, cp);
+        common::append_utf8(out, cp);
     }
     return out;
 }
@@ -108,15 +95,12 @@ read_unicode(const process::RemoteMemory& memory, const PyOffsets& offsets, Remo
             return std::nullopt;
         }
     }
-    const auto state = load<std::uint32_t>(header.data() + layout.state);
+    const StrState state =
+        decode_str_state(load<std::uint32_t>(header.data() + layout.state), offsets.minor);
     const auto length = load<std::int64_t>(header.data() + layout.length);
-    const unsigned kind = (state >> kKindShift) & kKindMask;
-    const bool ascii = (state & kAsciiBit) != 0;
-    if ((state & kCompactBit) == 0 || (kind != 1 && kind != 2 && kind != 4) ||
-        (ascii && kind != 1) || length < 0) {
-        return std::nullopt;
-    }
-    if (offsets.minor <= kLastMinorWithReadyBit && (state & kReadyBit) == 0) {
+    const unsigned kind = state.kind;
+    const bool ascii = state.ascii;
+    if (!state.readable || length < 0) {
         return std::nullopt;
     }
 

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -114,22 +113,7 @@ bool saw_ptrace_stop(pid_t pid,
 Background::Background(const std::vector<std::string>& argv) {
     const auto out_path = dir_.file("out");
     const auto err_path = dir_.file("err");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        const int in = ::open("/dev/null", O_RDONLY);
-        ::dup2(out, 1);
-        ::dup2(err, 2);
-        ::dup2(in, 0);
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
+    pid_ = start_process(argv, [&] { redirect_stdio(out_path, err_path); });
 }
 
 Background::~Background() {
@@ -144,17 +128,8 @@ void Background::signal(int sig) const {
 }
 
 std::optional<int> Background::wait(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!status_) {
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            break;
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (!status_) {
+        status_ = wait_exit(pid_, timeout, std::chrono::milliseconds(2));
     }
     return status_;
 }
@@ -237,25 +212,6 @@ std::mt19937& test_random(unsigned& seed) {
                                  0xffffffffu);
     engine.seed(seed);
     return engine;
-}
-
-std::uint64_t samples_in(const json& profile, const std::string& function) {
-    std::set<std::uint64_t> ids;
-    for (const auto& f : profile["frames"]) {
-        if (f["name"] == function) {
-            ids.insert(f["id"].get<std::uint64_t>());
-        }
-    }
-    std::uint64_t total = 0;
-    for (const auto& s : profile["stacks"]) {
-        for (const auto& id : s["frames"]) {
-            if (ids.contains(id.get<std::uint64_t>())) {
-                total += s["samples"].get<std::uint64_t>();
-                break;
-            }
-        }
-    }
-    return total;
 }
 
 } // namespace cpuprof::testing

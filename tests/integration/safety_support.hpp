@@ -86,7 +86,4 @@ const Interpreter* safety_interpreter();
 /// A random engine seeded from the clock; the seed goes into the test's INFO for replay.
 std::mt19937& test_random(unsigned& seed);
 
-/// Frames of a JSON profile whose name is `function`, summed over samples.
-std::uint64_t samples_in(const nlohmann::json& profile, const std::string& function);
-
 } // namespace cpuprof::testing

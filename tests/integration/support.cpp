@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <sys/wait.h>
 #include <thread>
@@ -75,19 +76,57 @@ TempDir::~TempDir() {
     fs::remove_all(path, ec);
 }
 
-Spawned::Spawned(const std::vector<std::string>& argv) {
+namespace {
+
+int exit_status(int wait_status) {
+    return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
+
+} // namespace
+
+pid_t start_process(const std::vector<std::string>& argv, const std::function<void()>& prepare) {
     std::vector<char*> args;
     for (const auto& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        ::setpgid(0, 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (prepare) {
+            prepare();
+        }
         ::execv(args[0], args.data());
         ::_exit(127);
     }
+    return pid;
 }
+
+void redirect_stdio(const std::string& out_path, const std::string& err_path) {
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int in = ::open("/dev/null", O_RDONLY);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::dup2(in, 0);
+}
+
+std::optional<int>
+wait_exit(pid_t pid, std::chrono::milliseconds timeout, std::chrono::milliseconds interval) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            return exit_status(status);
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return std::nullopt;
+        }
+        std::this_thread::sleep_for(interval);
+    }
+}
+
+Spawned::Spawned(const std::vector<std::string>& argv)
+    : pid_(start_process(argv, [] { ::setpgid(0, 0); })) {}
 
 Spawned::~Spawned() {
     if (!status_) {
@@ -97,17 +136,8 @@ Spawned::~Spawned() {
 }
 
 std::optional<int> Spawned::wait(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!status_) {
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            break;
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!status_) {
+        status_ = wait_exit(pid_, timeout, std::chrono::milliseconds(5));
     }
     return status_;
 }
@@ -135,30 +165,20 @@ std::string read_file(const std::string& path) {
     return s.str();
 }
 
-CommandResult run(const std::vector<std::string>& argv) {
+CommandResult run(const std::vector<std::string>& argv, const std::function<void()>& prepare) {
     TempDir dir;
     const auto out_path = dir.file("out");
     const auto err_path = dir.file("err");
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        ::dup2(out, 1);
-        ::dup2(err, 2);
-        int devnull = ::open("/dev/null", O_RDONLY);
-        ::dup2(devnull, 0);
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
+    const pid_t pid = start_process(argv, [&] {
+        redirect_stdio(out_path, err_path);
+        if (prepare) {
+            prepare();
         }
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
+    });
     int status = 0;
     ::waitpid(pid, &status, 0);
     CommandResult result;
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.status = exit_status(status);
     result.out = read_file(out_path);
     result.err = read_file(err_path);
     return result;
@@ -169,6 +189,25 @@ std::string cpuprof_binary() {
 }
 std::string fixture(const std::string& name) {
     return std::string(CPUPROF_FIXTURES) + "/" + name;
+}
+
+std::uint64_t samples_in(const nlohmann::json& profile, const std::string& function) {
+    std::set<std::uint64_t> ids;
+    for (const auto& f : profile["frames"]) {
+        if (f["name"] == function) {
+            ids.insert(f["id"].get<std::uint64_t>());
+        }
+    }
+    std::uint64_t total = 0;
+    for (const auto& s : profile["stacks"]) {
+        for (const auto& id : s["frames"]) {
+            if (ids.contains(id.get<std::uint64_t>())) {
+                total += s["samples"].get<std::uint64_t>();
+                break;
+            }
+        }
+    }
+    return total;
 }
 
 } // namespace cpuprof::testing

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -30,6 +32,19 @@ struct TempDir {
     std::string path;
 };
 
+/// Forks a child that runs `prepare` (which may _exit) and then execs `argv`; exits 127 when the
+/// exec fails. Returns the child's pid.
+pid_t start_process(const std::vector<std::string>& argv,
+                    const std::function<void()>& prepare = {});
+
+/// For `prepare` in a child: stdout and stderr to these files (created), stdin from /dev/null.
+void redirect_stdio(const std::string& out_path, const std::string& err_path);
+
+/// Polls (every `interval`) until `pid` exits and reaps it: its exit status (128 + signal when
+/// killed), or nullopt when it is still running after `timeout`.
+std::optional<int>
+wait_exit(pid_t pid, std::chrono::milliseconds timeout, std::chrono::milliseconds interval);
+
 /// A process started for a test; killed and reaped when the object goes away.
 class Spawned {
   public:
@@ -57,11 +72,15 @@ struct CommandResult {
     std::string err;
 };
 
-/// Runs a command to completion, capturing stdout and stderr.
-CommandResult run(const std::vector<std::string>& argv);
+/// Runs a command to completion, capturing stdout and stderr; `prepare` runs in the child after
+/// the redirection and before the exec (see start_process).
+CommandResult run(const std::vector<std::string>& argv, const std::function<void()>& prepare = {});
 
 /// The cpuprof binary and the fixture directory, from the build.
 std::string cpuprof_binary();
 std::string fixture(const std::string& name);
+
+/// Samples of a JSON profile whose stack contains a frame named `function`.
+std::uint64_t samples_in(const nlohmann::json& profile, const std::string& function);
 
 } // namespace cpuprof::testing

@@ -18,26 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-/// Samples whose stack contains a frame named `function`.
-std::uint64_t samples_in(const json& profile, const std::string& function) {
-    std::set<std::uint64_t> ids;
-    for (const auto& f : profile["frames"]) {
-        if (f["name"] == function) {
-            ids.insert(f["id"].get<std::uint64_t>());
-        }
-    }
-    std::uint64_t total = 0;
-    for (const auto& s : profile["stacks"]) {
-        for (const auto& id : s["frames"]) {
-            if (ids.contains(id.get<std::uint64_t>())) {
-                total += s["samples"].get<std::uint64_t>();
-                break;
-            }
-        }
-    }
-    return total;
-}
-
 /// utime + stime of a process, in seconds (from /proc/PID/stat, in clock ticks).
 double process_cpu_s(pid_t pid) {
     const auto stat = read_file(fmt::format("/proc/{}/stat", pid));
@@ -111,7 +91,7 @@ TEST_CASE("record at 1 kHz takes close to the expected number of samples",
     const double used_s = cpu_after - cpu_before;
     INFO("CPU time charged " << cpu_s << " s, used around the recording " << used_s << " s");
     CHECK(used_s > 0.5);
-    CHECK(cpu_s <= used_s + 0.03); // utime/stime count in 10 ms ticks
+    CHECK(cpu_s <= used_s + 0.03);      // utime/stime count in 10 ms ticks
     CHECK(cpu_s >= 0.8 * used_s - 0.1); // less the attach and the exit
 }
 

@@ -203,3 +203,26 @@ TEST_CASE("read_bytes reads bytes objects", "[python][unicode]") {
     CHECK_FALSE(read_bytes(memory, o, 0x20000)); // payload past the mapping
     CHECK_FALSE(read_bytes(memory, o, 0x90000));
 }
+
+TEST_CASE("str state words decode alike for every version", "[unicode]") {
+    using cpuprof::python::decode_str_state;
+    // compact (bit 5) + ascii (bit 6) + kind 1 (bits 2-4) + ready (bit 7): an ASCII str.
+    const std::uint32_t ascii = (1U << 5) | (1U << 6) | (1U << 2) | (1U << 7);
+    for (int minor = 8; minor <= 13; ++minor) {
+        const auto s = decode_str_state(ascii, minor);
+        CHECK(s.readable);
+        CHECK(s.ascii);
+        CHECK(s.kind == 1);
+    }
+    // Not ready: unreadable up to 3.11; from 3.12 that bit means statically allocated.
+    const std::uint32_t not_ready = ascii & ~(1U << 7);
+    CHECK_FALSE(decode_str_state(not_ready, 11).readable);
+    CHECK(decode_str_state(not_ready, 12).readable);
+    // UCS-2 and UCS-4 compact strings; kind 3 and a non-compact (legacy) string are rejected, as
+    // is an "ascii" string of a wide kind.
+    CHECK(decode_str_state((1U << 5) | (2U << 2) | (1U << 7), 11).kind == 2);
+    CHECK(decode_str_state((1U << 5) | (4U << 2), 12).readable);
+    CHECK_FALSE(decode_str_state((1U << 5) | (3U << 2), 12).readable);
+    CHECK_FALSE(decode_str_state((1U << 2) | (1U << 7), 10).readable);
+    CHECK_FALSE(decode_str_state((1U << 5) | (1U << 6) | (2U << 2), 13).readable);
+}
