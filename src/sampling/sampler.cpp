@@ -54,6 +54,7 @@ Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile
     }
     if (SchedstatCpuSource::available(target.pid())) {
         cpu_clock_ = std::make_unique<SchedstatCpuSource>();
+        runtime_source_ = std::make_unique<SchedstatCpuSource>();
         profile_.cpu_time_source = "schedstat";
     } else if (!PerfCounterSource::probe(Event::TaskClock, target.pid())) {
         cpu_clock_ = std::make_unique<PerfCounterSource>(Event::TaskClock);
@@ -209,6 +210,47 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
     return reason;
 }
 
+void Sampler::forget_exited(Process& process) {
+    std::vector<Tid> current;
+    for (const auto& state : process.target->reader().threads()) {
+        if (state.native_id != 0) {
+            current.push_back(state.native_id);
+        }
+    }
+    std::sort(current.begin(), current.end());
+    for (Tid tid : process.tids) {
+        if (std::binary_search(current.begin(), current.end(), tid)) {
+            continue;
+        }
+        if (cpu_deltas_) {
+            cpu_deltas_->forget(tid);
+        }
+        if (instruction_deltas_) {
+            instruction_deltas_->forget(tid);
+        }
+        if (runtime_source_) {
+            runtime_source_->close(tid);
+        }
+        last_runtime_.erase(tid);
+        process.target->forget_thread(tid);
+    }
+    process.tids = std::move(current);
+}
+
+bool Sampler::ran_since_last_look(Tid tid) {
+    if (!runtime_source_ || !runtime_source_->open(tid)) {
+        return true; // unknown: /proc/TID/stat decides
+    }
+    const auto runtime = runtime_source_->read(tid);
+    if (!runtime) {
+        return true;
+    }
+    auto [it, first] = last_runtime_.try_emplace(tid, *runtime);
+    const bool ran = first || *runtime != it->second;
+    it->second = *runtime;
+    return ran;
+}
+
 void Sampler::set_paused(bool paused) {
     {
         std::lock_guard lock(pause_mutex_);
@@ -235,6 +277,7 @@ void Sampler::refresh_threads(Process& process) {
     process.next_refresh_ns = monotonic_ns() + config_.thread_refresh_ns;
     const bool ok = target.refresh_threads();
     process.gone = !ok;
+    forget_exited(process);
     // Python-level names (threading.Thread(name=...)) cost a few dict walks: read them only when
     // a thread appears that has not been named yet.
     bool unnamed = false;
@@ -285,8 +328,15 @@ void Sampler::select_threads(Process& process, RemoteAddr gil) {
         if (config_.gil_only && !holds_gil) {
             continue;
         }
-        // The GIL holder is running Python code: on a CPU without asking /proc.
+        // The GIL holder is running Python code: on a CPU without asking /proc. A thread that
+        // has had no CPU at all since the previous tick is not on one now: told by its runtime
+        // (schedstat, 1.5 µs) without formatting its whole stat line (4.5 µs), which matters
+        // for services with dozens of idle threads.
         if (!idle && tid != 0 && !holds_gil) {
+            if (!ran_since_last_look(tid)) {
+                stats.idle_skipped++;
+                continue;
+            }
             auto stat = process.target->thread_stats().read(tid);
             if (!stat) {
                 ++tick_failures_;

@@ -48,6 +48,11 @@ bool Target::refresh_threads() {
     return reader_->refresh_threads(os_tids_);
 }
 
+void Target::forget_thread(Tid tid) {
+    stats_.forget(tid);
+    names_.erase(tid);
+}
+
 const std::string& Target::thread_name(Tid tid) {
     auto it = names_.find(tid);
     if (it == names_.end()) {

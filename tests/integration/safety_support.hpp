@@ -58,6 +58,7 @@ class SteadyTarget {
 
     [[nodiscard]] pid_t pid() const { return pid_; }
     [[nodiscard]] const std::vector<pid_t>& workers() const { return workers_; }
+    [[nodiscard]] pid_t sleeper() const { return sleeper_; }
     [[nodiscard]] std::vector<pid_t> all_threads() const;
     [[nodiscard]] std::string file(const std::string& name) const { return dir_.file(name); }
 

@@ -1,4 +1,5 @@
 // cpuprof record against real interpreters: proportions, sample counts, endings, every format.
+#include "safety_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -6,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -284,6 +286,55 @@ TEST_CASE("SIGUSR1 and SIGUSR2 pause and resume a recording between ticks",
             CHECK(expected ==
                   Approx((profile["duration_s"].get<double>() - paused_s) * 1000).margin(2));
             CHECK(stats["ticks"].get<double>() <= expected * 1.01 + 5);
+        }
+    }
+}
+
+TEST_CASE("a CPU profile leaves out threads that are not on a CPU; --idle keeps them",
+          "[integration][record]") {
+    const auto& interp = interpreters().back();
+    for (const bool idle : {false, true}) {
+        SECTION(idle ? "--idle" : "on-CPU only") {
+            SteadyTarget target(interp, 1); // one busy worker, one thread napping 5 ms at a time
+            const auto out = target.file("p.json");
+            std::vector<std::string> argv{cpuprof_binary(),
+                                          "record",
+                                          "--pid",
+                                          std::to_string(target.pid()),
+                                          "-d",
+                                          "1.5",
+                                          "-q",
+                                          "-o",
+                                          out};
+            if (idle) {
+                argv.push_back("--idle");
+            }
+            auto r = run(argv);
+            INFO("stderr: " << r.err);
+            REQUIRE(r.status == 0);
+            REQUIRE(target.finish(std::chrono::seconds(20)));
+            const json profile = json::parse(read_file(out));
+            std::map<pid_t, double> samples;
+            for (const auto& t : profile["threads"]) {
+                samples[t["tid"].get<pid_t>()] = t["samples"].get<double>();
+            }
+            const double ticks = profile["stats"]["ticks"].get<double>();
+            const double worker = samples[target.workers().front()];
+            const double sleeper = samples[target.sleeper()];
+            const double main = samples[target.pid()];
+            INFO("ticks " << ticks << ", worker " << worker << ", sleeper " << sleeper << ", main "
+                          << main << ", idle skipped " << profile["stats"]["idle_skipped"]);
+            CHECK(worker > 0.8 * ticks);
+            if (idle) {
+                CHECK(sleeper > 0.9 * ticks);
+                CHECK(main > 0.9 * ticks);
+            } else {
+                // The napping thread is on a CPU (or waiting for one, and for the GIL) only
+                // briefly after each 5 ms nap: about 4 % of ticks here. The joining thread never.
+                CHECK(sleeper < 0.15 * ticks);
+                CHECK(main < 0.01 * ticks);
+                CHECK(profile["stats"]["idle_skipped"].get<double>() > 1.8 * ticks);
+            }
         }
     }
 }

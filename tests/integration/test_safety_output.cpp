@@ -115,17 +115,10 @@ TEST_CASE("cpuprof never writes to the target's memory", "[integration][safety]"
     for (const auto& command : commands) {
         INFO(fmt::format("cpuprof {}", fmt::join(command, " ")));
         const auto trace = target.file("trace");
-        std::vector<std::string> argv{"/usr/bin/strace",
-                                      "-f",
-                                      "-qq",
-                                      "-o",
-                                      trace,
-                                      "-e",
+        std::vector<std::string> argv{"/usr/bin/strace", "-f", "-qq", "-o", trace, "-e",
                                       "trace=ptrace,process_vm_writev,process_vm_readv,openat",
                                       // LeakSanitizer cannot run under a tracer (the ASan build)
-                                      "-E",
-                                      "ASAN_OPTIONS=detect_leaks=0",
-                                      cpuprof_binary()};
+                                      "-E", "ASAN_OPTIONS=detect_leaks=0", cpuprof_binary()};
         argv.insert(argv.end(), command.begin(), command.end());
         const auto r = run(argv);
         INFO("stderr: " << r.err);

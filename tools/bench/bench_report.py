@@ -140,7 +140,8 @@ def print_report(results):
     if "wakeup_floor_us" in results:
         floor = ", ".join(f"{int(rate):,} Hz {us:.1f} µs"
                           for rate, us in results["wakeup_floor_us"].items())
-        print(f"\nwake-up floor (CPU of a thread that only sleeps to deadlines): {floor}")
+        print(f"\nwake-up floor (CPU of a thread that only sleeps to deadlines, another thread "
+              f"spinning): {floor}")
     if "slowdown" in results:
         print("\nslowdown: of the work's own time; CPU/sample: cpuprof's whole CPU time (wait4) / "
               "samples;\nsampler: the sampling thread's CPU / samples; other: CPU outside the "

@@ -1,13 +1,17 @@
 // The CPU a thread spends only on waking up at a rate, with nothing to do: the floor under
 // cpuprof's CPU per sample. It sleeps to absolute CLOCK_MONOTONIC deadlines (as cpuprof's ticker
 // does) and prints one JSON line:
-//   wakeup_floor RATE_HZ SECONDS
-//   {"rate_hz": 1000, "wakeups": 3000, "cpu_per_wakeup_us": 31.2}
+//   wakeup_floor RATE_HZ SECONDS [--busy]
+//   {"rate_hz": 1000, "wakeups": 3000, "busy": false, "cpu_per_wakeup_us": 31.2}
+// With --busy a second thread spins meanwhile, as a profiled program does on the other CPU.
 // On a VM every wake-up of an idle vCPU also costs an exit to the hypervisor; that cost is
 // charged to the thread that wakes and is the larger part of a sample at 1 kHz there.
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <thread>
 
 namespace {
 
@@ -18,8 +22,9 @@ long long to_ns(const timespec& t) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::fputs("usage: wakeup_floor RATE_HZ SECONDS\n", stderr);
+    const bool busy = argc == 4 && std::strcmp(argv[3], "--busy") == 0;
+    if (argc != 3 && !busy) {
+        std::fputs("usage: wakeup_floor RATE_HZ SECONDS [--busy]\n", stderr);
         return 2;
     }
     const double rate = std::atof(argv[1]);
@@ -27,6 +32,16 @@ int main(int argc, char** argv) {
     if (!(rate > 0 && rate <= 100'000 && seconds > 0 && seconds <= 3600)) {
         std::fputs("wakeup_floor: RATE_HZ in (0, 100000], SECONDS in (0, 3600]\n", stderr);
         return 2;
+    }
+    std::atomic<bool> done{false};
+    std::thread spinner;
+    if (busy) {
+        spinner = std::thread([&done] {
+            volatile unsigned long long x = 0;
+            while (!done.load(std::memory_order_relaxed)) {
+                x = x + 1;
+            }
+        });
     }
     const long long period = static_cast<long long>(1e9 / rate);
     const long long wakeups = static_cast<long long>(rate * seconds);
@@ -44,8 +59,13 @@ int main(int argc, char** argv) {
     }
     timespec cpu_end{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_end);
-    std::printf("{\"rate_hz\": %g, \"wakeups\": %lld, \"cpu_per_wakeup_us\": %.2f}\n", rate,
-                wakeups, static_cast<double>(to_ns(cpu_end) - to_ns(cpu_start)) / 1e3 /
-                             static_cast<double>(wakeups));
+    done = true;
+    if (spinner.joinable()) {
+        spinner.join();
+    }
+    std::printf("{\"rate_hz\": %g, \"wakeups\": %lld, \"busy\": %s, \"cpu_per_wakeup_us\": %.2f}\n",
+                rate, wakeups, busy ? "true" : "false",
+                static_cast<double>(to_ns(cpu_end) - to_ns(cpu_start)) / 1e3 /
+                    static_cast<double>(wakeups));
     return 0;
 }

@@ -87,6 +87,7 @@ class Sampler {
         std::unique_ptr<MixedStackReader> mixed;
         std::unordered_map<RemoteAddr, profile::FrameId> native_frames;
         std::unordered_set<std::uint64_t> named; ///< pthread ids whose Python name was looked up
+        std::vector<Tid> tids; ///< the Python threads' OS ids at the last refresh, sorted
         std::int64_t next_refresh_ns = 0;
         std::int64_t next_names_ns = 0;
         bool gone = false; ///< the interpreter could not be read at the last refresh
@@ -100,6 +101,9 @@ class Sampler {
     void select_threads(Process& process, RemoteAddr gil);
     void read_selected(Process& process, std::uint32_t tick_index);
     void refresh_threads(Process& process);
+    /// Closes the files and drops the counters kept for threads gone since the last refresh:
+    /// a service that starts a thread per request would otherwise run out of descriptors.
+    void forget_exited(Process& process);
     // sampler_record.cpp: read stacks into the profile
     void record_stack(Process& process, const python::ThreadStack& stack, std::uint32_t tick_index);
     void record_mixed(Process& process, const python::ThreadStack& stack, std::uint32_t tick_index);
@@ -107,6 +111,8 @@ class Sampler {
     profile::FrameId frame_id(const python::PyFrame& frame);
     profile::FrameId native_frame_id(Process& process, const MixedFrame& frame);
     void charge_rss(std::int64_t delta);
+    /// Whether `tid` got any CPU since the previous call for it (true when unknown).
+    bool ran_since_last_look(Tid tid);
     /// Sleeps while paused (until resumed, stopped or `end`); returns the nanoseconds it slept.
     std::int64_t wait_while_paused(const std::atomic<bool>& stop, std::int64_t end);
 
@@ -121,6 +127,9 @@ class Sampler {
 
     std::unique_ptr<PerfCounterSource> instructions_;
     std::unique_ptr<CounterSource> cpu_clock_; ///< schedstat, else the perf task clock
+    /// schedstat again (when the kernel has it), for telling idle threads apart cheaply.
+    std::unique_ptr<CounterSource> runtime_source_;
+    std::unordered_map<Tid, std::uint64_t> last_runtime_; ///< per thread, at its last look
     std::optional<DeltaAttributor> instruction_deltas_;
     std::optional<DeltaAttributor> cpu_deltas_;
 

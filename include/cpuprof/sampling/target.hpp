@@ -27,6 +27,8 @@ class Target {
     [[nodiscard]] python::StackReader& reader() noexcept { return *reader_; }
     [[nodiscard]] const process::RemoteMemory& memory() const noexcept { return memory_; }
     [[nodiscard]] process::ThreadStatReader& thread_stats() noexcept { return stats_; }
+    /// Lets go of what is kept for a thread that has exited (its stat file, its name).
+    void forget_thread(Tid tid);
 
     /// Re-reads the OS thread list and the Python thread states. Returns false when the
     /// interpreter can no longer be read (exiting).
