@@ -338,3 +338,30 @@ TEST_CASE("a CPU profile leaves out threads that are not on a CPU; --idle keeps 
         }
     }
 }
+
+TEST_CASE("a pause signal sent while cpuprof is still attaching waits for the recording",
+          "[integration][record]") {
+    const auto& interp = interpreters().front();
+    TempDir dir;
+    const auto out = dir.file("p.json");
+    // A launched command that becomes Python only after 0.8 s: cpuprof waits for its
+    // interpreter meanwhile, the window where SIGUSR1's default action would kill it.
+    Spawned recorder(
+        {cpuprof_binary(), "record", "-q", "-o", out, "--", "/bin/sh", "-c",
+         fmt::format("sleep 0.8; exec {} {} {}", interp.path, fixture("phases.py"), dir.path)});
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    recorder.signal(SIGUSR1); // pauses the recording before it starts
+    REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(20)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    recorder.signal(SIGUSR2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    recorder.signal(SIGINT);
+    const auto exit = recorder.wait(std::chrono::seconds(10));
+    REQUIRE(exit);
+    CHECK(*exit == 0);
+    const json profile = json::parse(read_file(out));
+    const double paused_s = profile["stats"]["paused_ns"].get<double>() / 1e9;
+    INFO(profile["stats"].dump());
+    CHECK(paused_s > 0.4);
+    CHECK(samples_in(profile, "before_window") > 300); // the 0.6 s after the resume
+}
