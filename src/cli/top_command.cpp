@@ -35,10 +35,12 @@ sampling::SamplerConfig sampler_config(const TopOptions& o) {
     return config;
 }
 
-output::TopClock clock_of(const sampling::SamplerProgress& p) {
+output::TopClock clock_of(const sampling::Sampler& sampler) {
+    const sampling::SamplerProgress& p = sampler.progress();
     return {.ticks = p.ticks.load(std::memory_order_relaxed),
             .lost_ticks = p.lost.load(std::memory_order_relaxed),
-            .elapsed_ns = p.elapsed_ns.load(std::memory_order_relaxed)};
+            .elapsed_ns = p.elapsed_ns.load(std::memory_order_relaxed),
+            .paused = sampler.paused()};
 }
 
 std::optional<output::TopSort> sort_key(int key) {
@@ -71,7 +73,7 @@ class LiveTop {
 
     void refresh() {
         std::lock_guard lock(sampler_.profile_mutex());
-        model_.update(profile_, clock_of(sampler_.progress()));
+        model_.update(profile_, clock_of(sampler_));
         last_refresh_ = SteadyClock::now();
     }
 
@@ -91,7 +93,7 @@ class LiveTop {
         case 'r':
         case 'R': {
             std::lock_guard lock(sampler_.profile_mutex());
-            model_.reset(profile_, clock_of(sampler_.progress()));
+            model_.reset(profile_, clock_of(sampler_));
             last_refresh_ = SteadyClock::now();
             status_ = "counts reset";
             return;
@@ -112,6 +114,11 @@ class LiveTop {
             sampler_.set_idle(idle_);
             status_ = idle_ ? "idle threads included from now on" : "idle threads left out";
             return;
+        case 'p':
+        case 'P':
+            sampler_.set_paused(!sampler_.paused());
+            status_ = sampler_.paused() ? "sampling paused: p resumes" : "sampling resumed";
+            break;
         case 'n':
         case 'N':
             if (!model_.set_native(!model_.view().native)) {

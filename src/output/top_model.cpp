@@ -281,6 +281,7 @@ void TopModel::read_header(const profile::Profile& profile, const TopClock& cloc
     h.idle_included = profile.idle_included;
     h.errors = since(s.failed + s.torn, b.failed + b.torn);
     h.lost_ticks = since(clock.lost_ticks, base_clock_.lost_ticks);
+    h.paused = clock.paused;
     h.counter = profile.counter;
 }
 

@@ -200,10 +200,11 @@ std::vector<std::string> top_header_lines(const TopModel& model) {
         fmt::format("cpuprof top  pid {}  python {}  {}", h.pid, h.python_version, h.command));
     const std::string idle =
         h.idle_included ? std::string("shown") : fmt::format("{:.1f}%", 100 * h.idle_share);
-    lines.push_back(fmt::format("Samples/s: {:.0f} of {:.0f}  Window: {:.1f}s  Threads: {}  "
-                                "GIL: {:.1f}%  Idle: {}",
-                                h.achieved_hz, h.rate_hz, h.elapsed_s, h.threads, 100 * h.gil_share,
-                                idle));
+    const std::string rate = h.paused ? std::string("paused")
+                                      : fmt::format("{:.0f} of {:.0f}", h.achieved_hz, h.rate_hz);
+    lines.push_back(
+        fmt::format("Samples/s: {}  Window: {:.1f}s  Threads: {}  GIL: {:.1f}%  Idle: {}", rate,
+                    h.elapsed_s, h.threads, 100 * h.gil_share, idle));
     const char* native = !model.native_recorded() ? "n/a" : view.native ? "on" : "off";
     lines.push_back(fmt::format("Errors: {}  Lost: {}  Sort: {}  View: {}, {}  Native: {}",
                                 h.errors, h.lost_ticks, sort_title(model),
@@ -213,7 +214,7 @@ std::vector<std::string> top_header_lines(const TopModel& model) {
 }
 
 std::string top_keys_line() {
-    return "1-6 sort  t threads  l lines  i idle  n native  r reset  q quit   "
+    return "1-6 sort  t threads  l lines  i idle  n native  p pause  r reset  q quit   "
            "(%: last refresh; times: since start or reset)";
 }
 

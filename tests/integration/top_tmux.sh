@@ -98,7 +98,7 @@ grep -Eq '^Samples/s: [0-9]+ of 1000  Window: [0-9.]+s  Threads: 1  GIL: (9[0-9]
     fail "header figures missing: $(sed -n 2p <<<"$screen")"
 grep -Eq '^Errors: [0-9]+  Lost: [0-9]+  Sort: %Own  View: functions, all threads' <<<"$screen" &&
     pass "header shows errors, sort and view" || fail "header line 3: $(sed -n 3p <<<"$screen")"
-grep -q '^1-6 sort  t threads  l lines  i idle  n native  r reset  q quit' <<<"$screen" &&
+grep -q '^1-6 sort  t threads  l lines  i idle  n native  p pause  r reset  q quit' <<<"$screen" &&
     pass "keys documented on screen" || fail "no keys line"
 row=$(top_row view)
 grep -q 'busy_heavy (top_busy.py:' <<<"$row" && pass "top row by %Own is busy_heavy" ||
@@ -146,6 +146,21 @@ if wait_until 10 pane_has view 'View: functions, per thread'; then
         pass "rows name the thread" || fail "no row names thread $target"
 else
     fail "t did not switch to the per-thread view"
+fi
+
+tm send-keys -t view p
+if wait_until 10 pane_has view '^Samples/s: paused '; then
+    pass "p pauses sampling"
+    paused_at=$(window_seconds view)
+    sleep 1.5
+    still=$(window_seconds view)
+    [ "$still" = "$paused_at" ] && pass "no samples while paused (window stays at $still s)" ||
+        fail "the window moved while paused ($paused_at s -> $still s)"
+    tm send-keys -t view p
+    wait_until 10 pane_has view '^Samples/s: [0-9]+ of 1000' && pass "p resumes sampling" ||
+        fail "p did not resume"
+else
+    fail "p did not pause"
 fi
 
 tm send-keys -t view i

@@ -55,6 +55,7 @@ struct TopHeader {
     bool idle_included = false; ///< then idle threads are in the table, not counted apart
     std::uint64_t errors = 0;   ///< failed and torn reads
     std::uint64_t lost_ticks = 0;
+    bool paused = false; ///< sampling is paused (the `p` key, or SIGUSR1)
     profile::CounterKind counter = profile::CounterKind::TaskClock;
 };
 
@@ -63,6 +64,7 @@ struct TopClock {
     std::uint64_t ticks = 0;
     std::uint64_t lost_ticks = 0;
     std::int64_t elapsed_ns = 0;
+    bool paused = false;
 };
 
 /// The live view's state. It folds the growing profile into rows at each refresh and remembers

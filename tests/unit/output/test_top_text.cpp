@@ -132,4 +132,8 @@ TEST_CASE("top's header names the target and the sampler's figures", "[output][t
     const auto toggled = top_header_lines(model);
     CHECK(toggled[1].find("Idle: shown") != std::string::npos);
     CHECK(toggled[2] == "Errors: 0  Lost: 0  Sort: TotalCPU  View: lines, per thread  Native: n/a");
+
+    // Paused: no rate to show, and the window stands still.
+    model.update(p, {.ticks = 2490, .elapsed_ns = 2'500'000'000, .paused = true});
+    CHECK(top_header_lines(model)[1].starts_with("Samples/s: paused  Window: 2.5s  Threads: 1"));
 }
