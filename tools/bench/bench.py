@@ -24,6 +24,7 @@ import tempfile
 
 import bench_report
 from bench_runs import RunError, run_many_stacks, run_paired, run_work
+from bench_syscalls import bench_syscalls
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_PYTHON = "/root/.pyenv/versions/3.12.1/bin/python3.12"
@@ -35,7 +36,7 @@ CONFIGS = [
     {"name": "1 kHz --blocking", "rate": 1000, "flags": ["--blocking"]},
     {"name": "200 Hz --native", "rate": 200, "flags": ["--native"]},
 ]
-SECTIONS = ("slowdown", "paired", "rss", "output")
+SECTIONS = ("slowdown", "paired", "syscalls", "rss", "output")
 
 
 def parse_args():
@@ -247,6 +248,12 @@ def main():
             failed |= any(not c["available"] and "--native" not in name
                           for w in results["paired"].values()
                           for name, c in w["configs"].items())
+        if "syscalls" in sections:
+            print("system calls per tick (strace -c, two recordings):", file=sys.stderr,
+                  flush=True)
+            configs = [c for c in CONFIGS if c["name"] in ("1 kHz", "1 kHz --blocking",
+                                                            "200 Hz --native")]
+            results["syscalls"] = bench_syscalls(settings, configs, (1, args.threads), tmp)
         if "rss" in sections:
             print(f"RSS: {args.rss_seconds:.0f} s at 1 kHz on {args.branch ** 4} call paths",
                   file=sys.stderr, flush=True)

@@ -104,6 +104,23 @@ def _paired_table(workload):
               f"{quartiles:>17} {c['mean_pct']:>+7.2f}%")
 
 
+def _syscalls_section(found):
+    print("\nsystem calls per tick, steady state (strace -c of a 3 s and a 1 s recording, "
+          "difference / ticks):")
+    if not found.get("available"):
+        print(f"  not available: {found.get('error')}")
+        return
+    for threads, rows in found["workloads"].items():
+        for name, counts in rows.items():
+            label = f"{threads} thread{'s' if threads != '1' else ''}, {name}"
+            if "error" in counts:
+                print(f"  {label:<28} not available: {counts['error']}")
+                continue
+            total = sum(counts.values())
+            calls = ", ".join(f"{syscall} {n:g}" for syscall, n in counts.items())
+            print(f"  {label:<28} {total:5.1f}: {calls}")
+
+
 def _rss_section(rss, settings):
     print(f"\nmemory: {settings['rss_seconds']:.0f} s at 1 kHz on many_stacks.py")
     if not rss.get("available"):
@@ -153,6 +170,8 @@ def print_report(results):
     if "paired" in results:
         for workload in results["paired"].values():
             _paired_table(workload)
+    if "syscalls" in results:
+        _syscalls_section(results["syscalls"])
     if "rss" in results:
         _rss_section(results["rss"], results["settings"])
     if "output" in results:
