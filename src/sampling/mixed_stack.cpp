@@ -10,8 +10,16 @@ MixedStackReader::MixedStackReader(Pid pid, bool keep_internal)
 bool MixedStackReader::read(Tid tid,
                             const python::ThreadStack& python,
                             std::vector<MixedFrame>& out) {
-    out.clear();
+    capture(tid);
+    return merge(python, out);
+}
+
+void MixedStackReader::capture(Tid tid) {
     unwinder_.unwind(tid, pcs_);
+}
+
+bool MixedStackReader::merge(const python::ThreadStack& python, std::vector<MixedFrame>& out) {
+    out.clear();
     symbolizer_.symbolize(pcs_, symbols_);
     roles_.clear();
     for (const auto* symbol : symbols_) {

@@ -397,8 +397,15 @@ void Sampler::read_selected(Process& process, std::uint32_t tick_index) {
         if (stack_.frames.empty()) {
             continue; // a thread with no Python code running (starting, or in C only)
         }
+        const bool mixed = process.mixed && stack_.tid != 0;
+        if (mixed) {
+            process.mixed->capture(stack_.tid);
+        }
+        // Everything that needs the thread stopped is read: it goes on now, before the
+        // symbolizing, merging and bookkeeping.
+        pause.reset();
         stack_.holds_gil = pick.holds_gil;
-        if (process.mixed && stack_.tid != 0) {
+        if (mixed) {
             record_mixed(process, stack_, tick_index);
         } else {
             record_stack(process, stack_, tick_index);

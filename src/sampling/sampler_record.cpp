@@ -24,7 +24,8 @@ void Sampler::record_stack(Process& process,
 void Sampler::record_mixed(Process& process,
                            const python::ThreadStack& stack,
                            std::uint32_t tick_index) {
-    if (!process.mixed->read(stack.tid, stack, mixed_frames_)) {
+    // The native stack was captured while the thread was held (read_selected).
+    if (!process.mixed->merge(stack, mixed_frames_)) {
         profile_.stats.unmerged++;
     }
     frame_ids_.clear();

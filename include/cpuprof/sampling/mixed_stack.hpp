@@ -25,8 +25,14 @@ class MixedStackReader {
 
     /// `tid` must be in a ptrace stop held by the calling thread. Fills `out` innermost first.
     /// Returns false when the native and Python stacks did not agree (every frame is still there,
-    /// after an Unmerged marker).
+    /// after an Unmerged marker). capture() then merge().
     bool read(Tid tid, const python::ThreadStack& python, std::vector<MixedFrame>& out);
+
+    /// Unwinds `tid`, which must be in a ptrace stop held by the calling thread: the only part
+    /// that needs the thread stopped. The thread can be let go as soon as it returns.
+    void capture(Tid tid);
+    /// Symbolizes the captured stack and merges `python` (read during the same stop) into it.
+    bool merge(const python::ThreadStack& python, std::vector<MixedFrame>& out);
 
   private:
     native::Unwinder unwinder_;
