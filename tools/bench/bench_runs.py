@@ -171,82 +171,75 @@ def recording_figures(rec, profile):
     }
 
 
-def run_work(settings, config, threads, tmp):
-    """One run of bench_target.py, with cpuprof attached unless config["rate"] is None."""
-    ready, go, done, out_json, _ = fresh_paths(tmp, "ready", "go", "done", "profile.json",
-                                             "profile.json.rusage")
-    cmd = [settings["python"], BENCH_TARGET, str(settings["units"]), str(threads), ready, go, done]
-    target = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    rec = None
-    try:
-        pid = wait_ready(ready, target)
-        result = {}
-        if config["rate"] is not None:
-            rec = Recording(settings, pid, config["rate"], config["flags"], out_json)
-            result["first_sample_ms"] = rec.wait_first_sample()
-        touch(go)
-        line = target.stdout.readline()
-        if not line:
-            raise RunError(f"the target exited with {target.wait()} before finishing its work")
-        result["work_s"] = float(line)
-        if rec is not None:
-            if not rec.alive():
-                raise RunError(f"cpuprof stopped during the work: {rec.watcher.problem()}")
-            rec.stop()
-            result.update(recording_figures(rec, rec.reap()))
-        touch(done)
-        target.wait(START_TIMEOUT_S)
-        return result
-    finally:
-        if rec is not None:
-            rec.kill()
-        if target.poll() is None:
-            target.kill()
-            target.wait()
-
-
 def publish(path, text):
     with open(path + ".tmp", "w") as f:
         f.write(text)
     os.rename(path + ".tmp", path)
 
 
-def run_paired(settings, config, threads, tmp):
-    """bench_target.py in paired rounds: cpuprof attached throughout, resumed for one round of
-    each pair and paused for the other (see bench_target.py). Returns the per-pair ratios."""
+def attached_work(settings, config, threads, tmp, units, pairs=None):
+    """bench_target.py with `cpuprof record --pid` attached unless config["rate"] is None; with
+    `pairs`, in paired rounds that pause and resume cpuprof (see bench_target.py). Returns the
+    target's output line, the recording's figures (None without cpuprof) and the milliseconds
+    from starting cpuprof to its first sample."""
     ready, go, done, out_json, _ = fresh_paths(tmp, "ready", "go", "done", "profile.json",
                                              "profile.json.rusage")
-    cmd = [settings["python"], BENCH_TARGET, str(settings["round_units"]), str(threads), ready,
-           go, done, str(settings["pairs"])]
+    cmd = [settings["python"], BENCH_TARGET, str(units), str(threads), ready, go, done]
+    cmd += [str(pairs)] if pairs else []
     target = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     rec = None
     try:
         pid = wait_ready(ready, target)
-        rec = Recording(settings, pid, config["rate"], config["flags"], out_json)
-        rec.wait_first_sample()
-        cpuprof_pid = rec.cpuprof_pid()
-        if cpuprof_pid is None:
-            raise RunError(f"cpuprof stopped before the work: {rec.watcher.problem()}")
-        publish(go, str(cpuprof_pid))
+        first_sample_ms = None
+        if config["rate"] is not None:
+            rec = Recording(settings, pid, config["rate"], config["flags"], out_json)
+            first_sample_ms = rec.wait_first_sample()
+        if pairs:
+            cpuprof_pid = rec.cpuprof_pid()
+            if cpuprof_pid is None:
+                raise RunError(f"cpuprof stopped before the work: {rec.watcher.problem()}")
+            publish(go, str(cpuprof_pid))
+        else:
+            touch(go)
         line = target.stdout.readline()
         if not line:
             raise RunError(f"the target exited with {target.wait()} before finishing its work")
-        rounds = json.loads(line)
-        if not rec.alive():
-            raise RunError(f"cpuprof stopped during the work: {rec.watcher.problem()}")
-        rec.stop()
-        profile = rec.reap()
+        figures = None
+        if rec is not None:
+            if not rec.alive():
+                raise RunError(f"cpuprof stopped during the work: {rec.watcher.problem()}")
+            rec.stop()
+            figures = recording_figures(rec, rec.reap())
         touch(done)
         target.wait(START_TIMEOUT_S)
-        ratios = [on / off for on, off in zip(rounds["on"], rounds["off"])]
-        return {"ratios": ratios, "on_s": rounds["on"], "off_s": rounds["off"],
-                "stats": profile["stats"]}
+        return line, figures, first_sample_ms
     finally:
         if rec is not None:
             rec.kill()
         if target.poll() is None:
             target.kill()
             target.wait()
+
+
+def run_work(settings, config, threads, tmp):
+    """One run of bench_target.py, with cpuprof attached unless config["rate"] is None."""
+    line, figures, first_sample_ms = attached_work(settings, config, threads, tmp,
+                                                   settings["units"])
+    result = {"work_s": float(line)}
+    if figures is not None:
+        result["first_sample_ms"] = first_sample_ms
+        result.update(figures)
+    return result
+
+
+def run_paired(settings, config, threads, tmp):
+    """bench_target.py in paired rounds: cpuprof attached throughout, resumed for one round of
+    each pair and paused for the other. Returns the per-pair ratios."""
+    line, figures, _ = attached_work(settings, config, threads, tmp, settings["round_units"],
+                                     settings["pairs"])
+    rounds = json.loads(line)
+    return {"ratios": [on / off for on, off in zip(rounds["on"], rounds["off"])],
+            "on_s": rounds["on"], "off_s": rounds["off"], "stats": figures["stats"]}
 
 
 def read_vm_rss_kb(pid):
