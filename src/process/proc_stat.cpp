@@ -52,24 +52,16 @@ std::optional<ProcStat> read_process_stat(Pid pid) {
     return parse_stat(*text);
 }
 
-ThreadStatReader::~ThreadStatReader() {
-    for (auto& [tid, fd] : fds_) {
-        ::close(fd);
-    }
-}
-
 std::optional<ProcStat> ThreadStatReader::read(Tid tid) {
-    auto it = fds_.find(tid);
-    if (it == fds_.end()) {
-        auto path = fmt::format("/proc/{}/task/{}/stat", pid_, tid);
-        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            return std::nullopt;
-        }
-        it = fds_.emplace(tid, fd).first;
+    const int fd = files_.get(tid, [&] {
+        const auto path = fmt::format("/proc/{}/task/{}/stat", pid_, tid);
+        return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    });
+    if (fd < 0) {
+        return std::nullopt;
     }
     char buffer[1024];
-    ssize_t got = ::pread(it->second, buffer, sizeof buffer - 1, 0);
+    ssize_t got = ::pread(fd, buffer, sizeof buffer - 1, 0);
     if (got <= 0) {
         forget(tid);
         return std::nullopt;
@@ -78,10 +70,7 @@ std::optional<ProcStat> ThreadStatReader::read(Tid tid) {
 }
 
 void ThreadStatReader::forget(Tid tid) {
-    if (auto it = fds_.find(tid); it != fds_.end()) {
-        ::close(it->second);
-        fds_.erase(it);
-    }
+    files_.close(tid);
 }
 
 void check_target(Pid pid) {

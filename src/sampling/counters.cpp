@@ -48,41 +48,21 @@ std::optional<std::string> PerfCounterSource::probe(Event event, Tid tid) {
     return fmt::format("perf_event_open failed: {}", std::strerror(err));
 }
 
-PerfCounterSource::~PerfCounterSource() {
-    for (auto& [tid, fd] : fds_) {
-        ::close(fd);
-    }
-}
-
 bool PerfCounterSource::open(Tid tid) {
-    if (fds_.contains(tid)) {
-        return true;
-    }
-    int fd = open_event(event_, tid);
-    if (fd < 0) {
-        return false;
-    }
-    fds_.emplace(tid, fd);
-    return true;
+    return files_.get(tid, [this, tid] { return open_event(event_, tid); }) >= 0;
 }
 
 std::optional<std::uint64_t> PerfCounterSource::read(Tid tid) {
-    auto it = fds_.find(tid);
-    if (it == fds_.end()) {
-        return std::nullopt;
-    }
+    const int fd = files_.find(tid);
     std::uint64_t value = 0;
-    if (::read(it->second, &value, sizeof value) != static_cast<ssize_t>(sizeof value)) {
+    if (fd < 0 || ::read(fd, &value, sizeof value) != static_cast<ssize_t>(sizeof value)) {
         return std::nullopt;
     }
     return value;
 }
 
 void PerfCounterSource::close(Tid tid) {
-    if (auto it = fds_.find(tid); it != fds_.end()) {
-        ::close(it->second);
-        fds_.erase(it);
-    }
+    files_.close(tid);
 }
 
 std::uint64_t DeltaAttributor::delta(Tid tid) {

@@ -25,12 +25,6 @@ std::optional<std::uint64_t> read_fd(int fd) {
 
 } // namespace
 
-SchedstatCpuSource::~SchedstatCpuSource() {
-    for (auto& [tid, fd] : fds_) {
-        ::close(fd);
-    }
-}
-
 bool SchedstatCpuSource::available(Tid tid) {
     const int fd = open_schedstat(tid);
     if (fd < 0) {
@@ -52,30 +46,16 @@ std::optional<std::uint64_t> SchedstatCpuSource::parse(std::string_view text) {
 }
 
 bool SchedstatCpuSource::open(Tid tid) {
-    if (fds_.contains(tid)) {
-        return true;
-    }
-    const int fd = open_schedstat(tid);
-    if (fd < 0) {
-        return false;
-    }
-    fds_.emplace(tid, fd);
-    return true;
+    return files_.get(tid, [tid] { return open_schedstat(tid); }) >= 0;
 }
 
 std::optional<std::uint64_t> SchedstatCpuSource::read(Tid tid) {
-    auto it = fds_.find(tid);
-    if (it == fds_.end()) {
-        return std::nullopt;
-    }
-    return read_fd(it->second);
+    const int fd = files_.find(tid);
+    return fd < 0 ? std::nullopt : read_fd(fd);
 }
 
 void SchedstatCpuSource::close(Tid tid) {
-    if (auto it = fds_.find(tid); it != fds_.end()) {
-        ::close(it->second);
-        fds_.erase(it);
-    }
+    files_.close(tid);
 }
 
 } // namespace cpuprof::sampling

@@ -1,11 +1,11 @@
 #pragma once
 
+#include "cpuprof/process/thread_files.hpp"
 #include "cpuprof/types.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
 namespace cpuprof::process {
 
@@ -33,9 +33,6 @@ class ThreadStatReader {
   public:
     explicit ThreadStatReader(Pid pid)
         : pid_(pid) {}
-    ~ThreadStatReader();
-    ThreadStatReader(const ThreadStatReader&) = delete;
-    ThreadStatReader& operator=(const ThreadStatReader&) = delete;
 
     [[nodiscard]] std::optional<ProcStat> read(Tid tid);
     /// Closes the file of a thread that has exited.
@@ -43,7 +40,7 @@ class ThreadStatReader {
 
   private:
     Pid pid_;
-    std::unordered_map<Tid, int> fds_;
+    ThreadFiles files_;
 };
 
 /// Checks that `pid` names a live, user-space process cpuprof may read. Throws TargetError (no such

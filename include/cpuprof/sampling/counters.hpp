@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cpuprof/process/thread_files.hpp"
 #include "cpuprof/profile/profile.hpp"
 #include "cpuprof/types.hpp"
 
@@ -29,9 +30,6 @@ class PerfCounterSource final : public CounterSource {
     enum class Event { Instructions, TaskClock };
     explicit PerfCounterSource(Event event)
         : event_(event) {}
-    ~PerfCounterSource() override;
-    PerfCounterSource(const PerfCounterSource&) = delete;
-    PerfCounterSource& operator=(const PerfCounterSource&) = delete;
 
     /// Tries to open the event for `tid`; on failure returns the errno text (e.g. "no hardware
     /// instruction counter on this machine (perf_event_open: ENOENT)").
@@ -43,7 +41,7 @@ class PerfCounterSource final : public CounterSource {
 
   private:
     Event event_;
-    std::unordered_map<Tid, int> fds_;
+    process::ThreadFiles files_;
 };
 
 /// Turns counter readings into per-sample deltas: the increase since the thread's previous

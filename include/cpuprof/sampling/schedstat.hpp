@@ -1,12 +1,12 @@
 #pragma once
 
+#include "cpuprof/process/thread_files.hpp"
 #include "cpuprof/sampling/counters.hpp"
 #include "cpuprof/types.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
 namespace cpuprof::sampling {
 
@@ -21,9 +21,6 @@ namespace cpuprof::sampling {
 class SchedstatCpuSource final : public CounterSource {
   public:
     SchedstatCpuSource() = default;
-    ~SchedstatCpuSource() override;
-    SchedstatCpuSource(const SchedstatCpuSource&) = delete;
-    SchedstatCpuSource& operator=(const SchedstatCpuSource&) = delete;
 
     /// True when the kernel exposes schedstat for thread `tid`.
     [[nodiscard]] static bool available(Tid tid);
@@ -35,7 +32,7 @@ class SchedstatCpuSource final : public CounterSource {
     void close(Tid tid) override;
 
   private:
-    std::unordered_map<Tid, int> fds_;
+    process::ThreadFiles files_;
 };
 
 } // namespace cpuprof::sampling

@@ -1,12 +1,14 @@
 #include "cpuprof/process/block_cache.hpp"
 #include "cpuprof/process/buffer_memory.hpp"
 #include "cpuprof/process/process_memory.hpp"
+#include "cpuprof/process/thread_files.hpp"
 
 #include <array>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -213,4 +215,23 @@ TEST_CASE("ProcessMemory::read_leading reads a batch in one call up to an unmapp
     CHECK(self.read_leading(std::span(with_hole).subspan(1)) == 0);
     ::munmap(bytes, page);
     ::munmap(bytes + 2 * page, page);
+}
+
+TEST_CASE("ThreadFiles opens a thread's file once and closes it when forgotten", "[process]") {
+    cpuprof::process::ThreadFiles files;
+    int opens = 0;
+    const auto open_null = [&] {
+        ++opens;
+        return ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    };
+    const int fd = files.get(7, open_null);
+    REQUIRE(fd >= 0);
+    CHECK(files.get(7, open_null) == fd);
+    CHECK(opens == 1);
+    CHECK(files.find(7) == fd);
+    files.close(7);
+    CHECK(files.find(7) == -1);
+    CHECK(::fcntl(fd, F_GETFD) == -1); // really closed
+    CHECK(files.get(8, [] { return -1; }) == -1);
+    CHECK(files.find(8) == -1);
 }
