@@ -14,6 +14,7 @@ const BlockCache::Block* BlockCache::block_for(RemoteAddr base) const noexcept {
     }
     std::size_t slot = used_ < kBlocks ? used_ : next_victim_++ % kBlocks;
     Block& block = blocks_[slot];
+    ++misses_;
     if (inner_.read(base, block.data.data(), block_size_) != 0) {
         block.base = ~RemoteAddr{0}; // never a block base: the slot holds nothing valid now
         return nullptr;
@@ -26,8 +27,9 @@ const BlockCache::Block* BlockCache::block_for(RemoteAddr base) const noexcept {
     return &block;
 }
 
-std::size_t BlockCache::prefetch(std::span<const RemoteAddr> bases) {
-    std::array<ReadRequest, kBlocks> requests{};
+std::size_t BlockCache::prefetch(std::span<const RemoteAddr> bases,
+                                 std::span<TrailingWord> trailing) {
+    std::array<ReadRequest, kBlocks + kMaxTrailing> requests{};
     std::size_t wanted = 0;
     for (RemoteAddr base : bases) {
         if (used_ + wanted == kBlocks) {
@@ -43,8 +45,20 @@ std::size_t BlockCache::prefetch(std::span<const RemoteAddr> bases) {
         block.touched = false;
         requests[wanted++] = {base, block.data.data(), block_size_};
     }
-    const std::size_t loaded =
-        wanted == 0 ? 0 : inner_.read_leading(std::span(requests.data(), wanted));
+    const std::size_t words = std::min(trailing.size(), kMaxTrailing);
+    for (std::size_t i = 0; i < trailing.size(); ++i) {
+        trailing[i].read = false;
+        if (i < words) {
+            requests[wanted + i] = {trailing[i].address, &trailing[i].value, sizeof(std::uint64_t)};
+        }
+    }
+    const std::size_t total = wanted + words;
+    const std::size_t done =
+        total == 0 ? 0 : inner_.read_leading(std::span(requests.data(), total));
+    const std::size_t loaded = std::min(done, wanted);
+    for (std::size_t i = wanted; i < done; ++i) {
+        trailing[i - wanted].read = true;
+    }
     for (std::size_t i = loaded; i < wanted; ++i) {
         blocks_[used_ + i].base = ~RemoteAddr{0};
     }
@@ -67,16 +81,32 @@ void BlockCache::touched(std::vector<RemoteAddr>& out) const {
 }
 
 int BlockCache::read(RemoteAddr address, void* destination, std::size_t length) const noexcept {
-    const RemoteAddr base = address & ~static_cast<RemoteAddr>(block_size_ - 1);
-    if (length == 0 || address - base + length > block_size_) {
-        return inner_.read(address, destination, length);
+    // Up to one block's worth, possibly straddling two blocks (a thread state or frame object
+    // across a boundary): served from both, so that it too is part of the working set.
+    if (length > 0 && length <= block_size_) {
+        const RemoteAddr mask = ~static_cast<RemoteAddr>(block_size_ - 1);
+        auto* out = static_cast<std::byte*>(destination);
+        RemoteAddr at = address;
+        std::size_t left = length;
+        while (left > 0) {
+            const RemoteAddr base = at & mask;
+            const Block* block = block_for(base);
+            if (block == nullptr) {
+                break;
+            }
+            const std::size_t take =
+                std::min(left, static_cast<std::size_t>(base + block_size_ - at));
+            std::memcpy(out, block->data.data() + (at - base), take);
+            out += take;
+            at += take;
+            left -= take;
+        }
+        if (left == 0) {
+            return 0;
+        }
     }
-    const Block* block = block_for(base);
-    if (block == nullptr) {
-        return inner_.read(address, destination, length);
-    }
-    std::memcpy(destination, block->data.data() + (address - base), length);
-    return 0;
+    ++misses_;
+    return inner_.read(address, destination, length);
 }
 
 } // namespace cpuprof::process

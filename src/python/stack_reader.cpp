@@ -40,21 +40,40 @@ bool StackReader::refresh_threads(const std::vector<Tid>& os_tids) {
 void StackReader::take_snapshot() {
     constexpr RemoteAddr kBlock = process::BlockCache::kMaxBlockSize;
     snapshot_bases_.clear();
+    checks_.clear();
     if (const RemoteAddr gil = states_.gil_address(interp_); gil != 0) {
         snapshot_bases_.push_back(gil & ~(kBlock - 1));
     }
     for (const ThreadState& state : threads_) {
         if (auto it = working_sets_.find(state.address); it != working_sets_.end()) {
-            snapshot_bases_.insert(snapshot_bases_.end(), it->second.begin(), it->second.end());
+            WorkingSet& set = it->second;
+            snapshot_bases_.insert(snapshot_bases_.end(), set.blocks.begin(), set.blocks.end());
+            set.check = kNoCheck;
+            if (set.slot != 0 && checks_.size() < process::BlockCache::kMaxTrailing) {
+                set.check = checks_.size();
+                checks_.push_back({.address = set.slot});
+            }
         }
     }
     blocks_.clear();
-    blocks_.prefetch(snapshot_bases_);
+    blocks_.prefetch(snapshot_bases_, checks_);
+    snapshot_misses_ = blocks_.misses();
     snapshot_ = true;
 }
 
 RemoteAddr StackReader::gil_holder() {
     return states_.gil_holder(interp_, snapshot_ ? &blocks_ : nullptr);
+}
+
+int StackReader::snapshot_verdict(const ThreadState& state, const WorkingSet& set) const {
+    if (set.check >= checks_.size()) {
+        return -1;
+    }
+    const auto& check = checks_[set.check];
+    if (!check.read || check.address != states_.top_frame_slot(state)) {
+        return -1;
+    }
+    return check.value == state.top_frame ? 1 : 0;
 }
 
 void StackReader::read_stack(const ThreadState& state,
@@ -66,28 +85,39 @@ void StackReader::read_stack(const ThreadState& state,
     out.tstate = state.address;
     out.holds_gil = false;
     ThreadState current = state;
-    auto& working_set = working_sets_[state.address];
-    if (from_snapshot && snapshot_) {
+    WorkingSet& set = working_sets_[state.address];
+    const bool snapshot = from_snapshot && snapshot_;
+    if (snapshot) {
         blocks_.forget_touches();
     } else {
         // The thread state, its frames and (3.11+) the C-stack frame holding the innermost frame
         // pointer mostly sit in the same few blocks sample after sample: one read for them all.
         snapshot_ = false;
         blocks_.clear();
-        blocks_.prefetch(working_set);
+        blocks_.prefetch(set.blocks);
     }
     const bool refreshed = states_.refresh(interp_, current, blocks_);
     if (refreshed) {
         out.status = walker_.walk(current.top_frame, out.frames, out.truncated);
     }
-    working_set.clear();
-    blocks_.touched(working_set);
+    set.blocks.clear();
+    blocks_.touched(set.blocks);
     if (!refreshed) {
+        set.slot = 0;
         out.frames.clear();
         out.status = ReadStatus::Failed;
         return;
     }
-    if (out.status == ReadStatus::Ok && validate && !states_.top_frame_unchanged(current)) {
+    set.slot = states_.top_frame_slot(current);
+    if (out.status != ReadStatus::Ok || !validate) {
+        return;
+    }
+    // When every block read this tick came from the snapshot's batch (no read of any thread
+    // went past it), the batch's own trailing word says whether the frame moved meanwhile.
+    const int verdict =
+        snapshot && blocks_.misses() == snapshot_misses_ ? snapshot_verdict(current, set) : -1;
+    const bool unchanged = verdict >= 0 ? verdict == 1 : states_.top_frame_unchanged(current);
+    if (!unchanged) {
         out.status = ReadStatus::Torn;
     }
 }

@@ -98,22 +98,24 @@ bool ThreadStateReader::refresh(RemoteAddr interp,
     return decode(state.address, interp, state, via);
 }
 
-bool ThreadStateReader::top_frame_unchanged(const ThreadState& state) {
+RemoteAddr ThreadStateReader::top_frame_slot(const ThreadState& state) const noexcept {
     const auto& o = interpreter_.offsets;
-    RemoteAddr where = 0;
     switch (o.frame_model) {
     case FrameModel::FrameObject:
-        where = state.address + static_cast<RemoteAddr>(o.thread.frame);
-        break;
+        return state.address + static_cast<RemoteAddr>(o.thread.frame);
     case FrameModel::CurrentFrame:
-        where = state.address + static_cast<RemoteAddr>(o.thread.current_frame);
-        break;
+        return state.address + static_cast<RemoteAddr>(o.thread.current_frame);
     case FrameModel::CFrame:
-        if (state.cframe == 0) {
-            return state.top_frame == 0;
-        }
-        where = state.cframe + static_cast<RemoteAddr>(o.cframe.current_frame);
-        break;
+        return state.cframe == 0 ? 0
+                                 : state.cframe + static_cast<RemoteAddr>(o.cframe.current_frame);
+    }
+    return 0;
+}
+
+bool ThreadStateReader::top_frame_unchanged(const ThreadState& state) {
+    const RemoteAddr where = top_frame_slot(state);
+    if (where == 0) {
+        return state.top_frame == 0;
     }
     RemoteAddr top = 0;
     return memory_.try_read(where, top) && top == state.top_frame;

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -18,6 +19,16 @@ class BlockCache final : public RemoteMemory {
   public:
     static constexpr std::size_t kMaxBlockSize = 4096;
     static constexpr std::size_t kBlocks = 32;
+    static constexpr std::size_t kMaxTrailing = 64;
+
+    /// A word read by prefetch() after all of its blocks, in the same batch: the last thing the
+    /// batch copies. When it still holds what a block of that batch says it holds, nothing the
+    /// word guards (a thread's innermost frame pointer) moved while the blocks were copied.
+    struct TrailingWord {
+        RemoteAddr address = 0;
+        std::uint64_t value = 0;
+        bool read = false;
+    };
 
     /// `block_size` is a power of two up to kMaxBlockSize. 4 KiB measured best for every frame
     /// model: 3.11+ frames share a data-stack chunk, and <=3.10 frame objects of one size share
@@ -33,8 +44,10 @@ class BlockCache final : public RemoteMemory {
     /// free slots, with one batched read: a stack read again touches the blocks it touched last
     /// time, so their reads are paid in one system call instead of one per block. The first
     /// block that cannot be read ends the prefetch; the blocks after it are read on demand.
-    /// Returns how many blocks were loaded.
-    std::size_t prefetch(std::span<const RemoteAddr> bases);
+    /// Returns how many blocks were loaded. The `trailing` words (up to kMaxTrailing) are read
+    /// after the blocks in the same system call; each is marked read only when every block
+    /// before it was read too.
+    std::size_t prefetch(std::span<const RemoteAddr> bases, std::span<TrailingWord> trailing = {});
 
     /// Appends the bases of the blocks that served a read since clear() or forget_touches()
     /// (blocks prefetched but never read are left out): the set to prefetch when the same stack
@@ -42,6 +55,10 @@ class BlockCache final : public RemoteMemory {
     void touched(std::vector<RemoteAddr>& out) const;
     /// Starts a new touched() set, keeping the blocks.
     void forget_touches() noexcept;
+    /// How many reads went to the inner memory outside prefetch() (a block loaded on demand or
+    /// a read that bypassed the blocks), since construction. Unchanged across a sample's reads
+    /// means every byte of it came from the blocks prefetched before them.
+    [[nodiscard]] std::uint64_t misses() const noexcept { return misses_; }
     /// Whether any block is held.
     [[nodiscard]] bool empty() const noexcept { return used_ == 0; }
 
@@ -62,6 +79,7 @@ class BlockCache final : public RemoteMemory {
     mutable std::array<Block, kBlocks> blocks_{};
     mutable std::size_t used_ = 0;
     mutable std::size_t next_victim_ = 0;
+    mutable std::uint64_t misses_ = 0;
 };
 
 } // namespace cpuprof::process

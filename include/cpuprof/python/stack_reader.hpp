@@ -28,8 +28,9 @@ class StackReader {
 
     /// Non-blocking sampling, at the start of a tick: reads, in one batched read, the blocks the
     /// GIL state and every thread's previous sample touched. gil_holder() and the first
-    /// read_stack() of each thread this tick then read from it instead of one read per thread
-    /// (each read still validated against the thread's live innermost frame).
+    /// read_stack() of each thread this tick then read from it instead of one read per thread.
+    /// The same read ends with each thread's innermost frame pointer read again, which validates
+    /// a walk that found everything in the snapshot without another system call.
     void take_snapshot();
     /// Ends the tick's snapshot: later reads go to the target again.
     void drop_snapshot() noexcept { snapshot_ = false; }
@@ -58,10 +59,25 @@ class StackReader {
     CodeCache codes_;
     FrameWalker walker_;
     std::vector<ThreadState> threads_;
-    /// Per thread state: the blocks its last sample read, prefetched in one read next time.
-    std::unordered_map<RemoteAddr, std::vector<RemoteAddr>> working_sets_;
+    /// What a thread's last sample read: its blocks, prefetched in one read next time, and the
+    /// word holding its innermost frame pointer, read again at the end of that same batch.
+    struct WorkingSet {
+        std::vector<RemoteAddr> blocks;
+        RemoteAddr slot = 0;
+        std::size_t check = kNoCheck; ///< its index in checks_ for this tick's snapshot
+    };
+    static constexpr std::size_t kNoCheck = ~std::size_t{0};
+    /// Whether `state`'s walk, read from this tick's snapshot without a miss, is vouched for by
+    /// the snapshot's trailing re-read of its innermost frame pointer: kept (1), torn (0), or
+    /// not known (-1: the live word must be read).
+    int snapshot_verdict(const ThreadState& state, const WorkingSet& set) const;
+
+    /// Per thread state (by address).
+    std::unordered_map<RemoteAddr, WorkingSet> working_sets_;
     std::vector<RemoteAddr> snapshot_bases_;
-    bool snapshot_ = false; ///< blocks_ holds this tick's snapshot
+    std::vector<process::BlockCache::TrailingWord> checks_;
+    bool snapshot_ = false;             ///< blocks_ holds this tick's snapshot
+    std::uint64_t snapshot_misses_ = 0; ///< blocks_.misses() right after the snapshot
 };
 
 } // namespace cpuprof::python

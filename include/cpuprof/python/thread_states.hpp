@@ -37,6 +37,9 @@ class ThreadStateReader {
     /// `state.top_frame`. On 3.11/3.12 the _PyCFrame it came from is re-read: a nested eval loop
     /// entered meanwhile leaves it unchanged, and the frames read are then still a true stack.
     [[nodiscard]] bool top_frame_unchanged(const ThreadState& state);
+    /// Where top_frame_unchanged() reads: the word holding `state`'s innermost frame pointer (0
+    /// on 3.11/3.12 when the state has no _PyCFrame: nothing to read, no frame).
+    [[nodiscard]] RemoteAddr top_frame_slot(const ThreadState& state) const noexcept;
 
     /// The thread state holding the GIL now, 0 when none (or when it cannot be read), read
     /// through `via` (a snapshot of this tick) or, by default, directly.

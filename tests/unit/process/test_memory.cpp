@@ -102,11 +102,21 @@ TEST_CASE("BlockCache serves nearby reads from one block read", "[process]") {
         CHECK(v == i);
     }
     CHECK(counting.reads == 1);
-    // A read straddling two blocks goes straight through.
+    // A read straddling two blocks is served from both (the second one read now).
     std::array<std::uint64_t, 2> pair{};
     REQUIRE(cache.read(0x10000 + 4096 - 8, pair.data(), 16) == 0);
     CHECK(pair[0] == 511);
     CHECK(pair[1] == 512);
+    CHECK(counting.reads == 2);
+    CHECK(cache.misses() == 2);
+    REQUIRE(cache.read(0x10000 + 2 * 4096 - 4, pair.data(), 16) == 0);
+    CHECK(pair[0] == 1024ULL << 32); // the high half of word 1023, the low half of word 1024
+    CHECK(counting.reads == 3);
+    // Longer than a block: straight through, a miss.
+    std::array<std::byte, 4096 + 8> long_read{};
+    REQUIRE(cache.read(0x10000, long_read.data(), long_read.size()) == 0);
+    CHECK(counting.reads == 4);
+    CHECK(cache.misses() == 4);
     // After clear() the target is read again: a new sample sees new data.
     image.put<std::uint64_t>(0x10008, 777);
     REQUIRE(cache.read(0x10008, &v, 8) == 0);
@@ -172,6 +182,56 @@ TEST_CASE("BlockCache prefetches a stack's blocks in one batch and learns the ne
     CHECK(cache.prefetch(std::vector<RemoteAddr>{0x10000}) == 1);
     REQUIRE(cache.read(0x10000, &v, 8) == 0);
     CHECK(v == 99);
+}
+
+TEST_CASE("BlockCache reads trailing words after the blocks, in the same batch", "[process]") {
+    BufferMemory image;
+    image.map(0x10000, 2 * 4096);
+    image.map(0x20000, 64);
+    image.put<std::uint64_t>(0x10010, 7);
+    image.put<std::uint64_t>(0x20008, 0x1234);
+    /// Records the order of one batch's requests.
+    class Recording final : public RemoteMemory {
+      public:
+        explicit Recording(const RemoteMemory& inner)
+            : inner_(inner) {}
+        int read(RemoteAddr a, void* d, std::size_t n) const noexcept override {
+            return inner_.read(a, d, n);
+        }
+        std::size_t read_leading(std::span<const ReadRequest> requests) const noexcept override {
+            order.clear();
+            for (const auto& r : requests) {
+                order.push_back(r.address);
+            }
+            return inner_.read_leading(requests);
+        }
+        mutable std::vector<RemoteAddr> order;
+
+      private:
+        const RemoteMemory& inner_;
+    } recording(image);
+    BlockCache cache(recording);
+
+    std::array<BlockCache::TrailingWord, 3> words{
+        {{.address = 0x20008}, {.address = 0x10010}, {.address = 0x30000}}};
+    CHECK(cache.prefetch(std::vector<RemoteAddr>{0x10000, 0x11000}, words) == 2);
+    CHECK(recording.order == std::vector<RemoteAddr>{0x10000, 0x11000, 0x20008, 0x10010, 0x30000});
+    CHECK(words[0].read);
+    CHECK(words[0].value == 0x1234);
+    CHECK(words[1].read);
+    CHECK(words[1].value == 7);
+    CHECK_FALSE(words[2].read); // unmapped
+    CHECK(cache.misses() == 0);
+
+    // A block that cannot be read leaves every word unread: they vouch only for a whole batch.
+    cache.clear();
+    CHECK(cache.prefetch(std::vector<RemoteAddr>{0x10000, 0x50000}, words) == 1);
+    CHECK_FALSE(words[0].read);
+    CHECK_FALSE(words[1].read);
+    // Words alone (every block already held) still go out as one batch.
+    CHECK(cache.prefetch(std::vector<RemoteAddr>{0x10000}, std::span(words).first(1)) == 0);
+    CHECK(recording.order == std::vector<RemoteAddr>{0x20008});
+    CHECK(words[0].read);
 }
 
 TEST_CASE("read_leading counts the requests read whole, stopping at the first failure",

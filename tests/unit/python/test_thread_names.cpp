@@ -1,3 +1,4 @@
+#include "live_fixture.hpp"
 #include "object_image.hpp"
 #include "pyenv.hpp"
 
@@ -200,49 +201,17 @@ TEST_CASE("thread names are capped", "[python][thread_names]") {
 
 namespace {
 
-/// A directory under $TMPDIR removed with its files when the object goes away.
-struct ScratchDir {
-    ScratchDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "cpuprof-names-XXXXXX");
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    std::filesystem::path path;
-};
-
-std::optional<nlohmann::json> wait_for_json(const std::filesystem::path& file,
-                                            process::ChildProcess& child) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::error_code ec;
-        if (std::filesystem::exists(file, ec)) {
-            std::ifstream in(file);
-            return nlohmann::json::parse(in);
-        }
-        if (child.poll()) {
-            return std::nullopt; // exited before it was ready
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return std::nullopt;
-}
-
 void check_live_names(const std::string& executable) {
-    ScratchDir scratch;
-    const auto ready = scratch.path / "ready.json";
+    test::ScratchDir scratch("cpuprof-names-");
+    const auto ready = scratch.path() / "ready.json";
     const std::string script = std::string(CPUPROF_PYTHON_TEST_DATA) + "/named_threads.py";
     auto child = process::ChildProcess::spawn({executable, script, ready.string()});
-    const auto report = wait_for_json(ready, child);
-    REQUIRE(report);
+    REQUIRE(test::wait_for_file(ready, child));
+    std::ifstream in(ready);
+    const auto report = nlohmann::json::parse(in);
 
     ThreadNames expected;
-    for (const auto& entry : *report) {
+    for (const auto& entry : report) {
         expected[entry.at(0).get<std::uint64_t>()] = entry.at(1).get<std::string>();
     }
     REQUIRE(expected.size() == 5);
@@ -253,9 +222,9 @@ void check_live_names(const std::string& executable) {
     const RemoteAddr interp = main_interpreter(memory, interpreter);
     const auto names = read_thread_names(memory, interpreter, interp);
     CHECK(names == expected);
-    CHECK(names.at(report->at(0).at(0).get<std::uint64_t>()) == "MainThread");
-    CHECK(names.at(report->at(2).at(0).get<std::uint64_t>()) == "W\u00f6rker-\u00df");
-    CHECK(names.at(report->at(3).at(0).get<std::uint64_t>()).starts_with("Thread-"));
+    CHECK(names.at(report.at(0).at(0).get<std::uint64_t>()) == "MainThread");
+    CHECK(names.at(report.at(2).at(0).get<std::uint64_t>()) == "W\u00f6rker-\u00df");
+    CHECK(names.at(report.at(3).at(0).get<std::uint64_t>()).starts_with("Thread-"));
 
     // The idents are the thread states' thread_id, which is how the dump joins the two.
     ThreadStateReader states(memory, interpreter);
@@ -270,21 +239,5 @@ void check_live_names(const std::string& executable) {
 } // namespace
 
 TEST_CASE("thread names are read from live interpreters", "[python][thread_names][live]") {
-    for (int minor = 8; minor <= 13; ++minor) {
-        const auto python = test::find_pyenv_python(minor);
-        if (!python) {
-            WARN("Python 3." << minor << " is not installed under pyenv: skipping its live test");
-            continue;
-        }
-        INFO(python->executable());
-        check_live_names(python->executable());
-    }
-    const std::string distribution = "/usr/bin/python3.11";
-    std::error_code ec;
-    if (!std::filesystem::exists(distribution, ec)) {
-        WARN(distribution << " is not installed: skipping its live test");
-        return;
-    }
-    INFO(distribution);
-    check_live_names(distribution);
+    CHECK_FALSE(test::for_each_live_python(check_live_names).empty());
 }

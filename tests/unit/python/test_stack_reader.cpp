@@ -1,0 +1,120 @@
+// StackReader against live interpreters: a steady stack costs one batched read per tick (its
+// blocks and, last in the same batch, the innermost frame pointer that validates them), and a
+// frame pointer that moved before the batch ended marks the sample torn.
+#include "cpuprof/process/proc_maps.hpp"
+#include "cpuprof/process/process_memory.hpp"
+#include "cpuprof/python/interpreter.hpp"
+#include "cpuprof/python/stack_reader.hpp"
+#include "live_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace cpuprof::python {
+namespace {
+
+/// Counts the reads that reach the process; on request, changes the last word a batch read, as
+/// if the target had moved its innermost frame while the batch was being copied.
+class WatchedMemory final : public process::RemoteMemory {
+  public:
+    explicit WatchedMemory(const process::RemoteMemory& inner)
+        : inner_(inner) {}
+    int read(RemoteAddr address, void* destination, std::size_t length) const noexcept override {
+        ++reads;
+        return inner_.read(address, destination, length);
+    }
+    std::size_t
+    read_leading(std::span<const process::ReadRequest> requests) const noexcept override {
+        ++batches;
+        const std::size_t done = inner_.read_leading(requests);
+        if (move_last_word && done == requests.size() && requests.back().length == 8) {
+            *static_cast<std::uint64_t*>(requests.back().destination) += 0x40;
+        }
+        return done;
+    }
+    [[nodiscard]] Pid pid() const noexcept override { return inner_.pid(); }
+    mutable int reads = 0;
+    mutable int batches = 0;
+    bool move_last_word = false;
+
+  private:
+    const process::RemoteMemory& inner_;
+};
+
+std::vector<Tid> tids_of(Pid pid) {
+    std::vector<Tid> out;
+    for (const auto& entry :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+        out.push_back(static_cast<Tid>(std::stoi(entry.path().filename().string())));
+    }
+    return out;
+}
+
+void check_snapshot_reads(const std::string& executable) {
+    test::ScratchDir scratch("cpuprof-stack-");
+    const auto ready = scratch.path() / "ready";
+    const std::string script = std::string(CPUPROF_PYTHON_TEST_DATA) + "/parked_stack.py";
+    auto child = process::ChildProcess::spawn({executable, script, ready.string()});
+    REQUIRE(test::wait_for_file(ready, child));
+
+    process::ProcessMemory live(child.pid());
+    WatchedMemory memory(live);
+    StackReader reader(memory,
+                       locate_interpreter(child.pid(), live, process::read_maps(child.pid())));
+    REQUIRE(reader.refresh_threads(tids_of(child.pid())));
+    REQUIRE(reader.threads().size() == 1);
+    const ThreadState state = reader.threads().front();
+
+    ThreadStack stack;
+    auto tick = [&] {
+        reader.take_snapshot();
+        reader.read_stack(state, stack, true, true);
+        reader.drop_snapshot();
+    };
+    // The first tick knows nothing yet: blocks are read as the walk needs them and the frame
+    // pointer is read again on its own.
+    tick();
+    REQUIRE(stack.status == ReadStatus::Ok);
+    // parked, 21 x descend, <module>
+    REQUIRE(stack.frames.size() == 23);
+    CHECK(stack.frames.front().code->name == "parked");
+    CHECK(stack.frames[1].code->name == "descend");
+    CHECK(stack.frames.back().code->name == "<module>");
+    CHECK(memory.reads > 0);
+
+    // From then on one batch per tick and nothing else, the check included.
+    for (int i = 0; i < 5; ++i) {
+        const int reads = memory.reads;
+        const int batches = memory.batches;
+        tick();
+        CHECK(stack.status == ReadStatus::Ok);
+        CHECK(stack.frames.size() == 23);
+        CHECK(memory.reads == reads);
+        CHECK(memory.batches == batches + 1);
+    }
+
+    // The frame pointer read last in the batch no longer matches the one the walk started from.
+    memory.move_last_word = true;
+    tick();
+    CHECK(stack.status == ReadStatus::Torn);
+
+    // Outside a snapshot (a held thread, a retry) the check is a read of its own.
+    memory.move_last_word = false;
+    const int reads = memory.reads;
+    reader.read_stack(state, stack, true, false);
+    CHECK(stack.status == ReadStatus::Ok);
+    CHECK(memory.reads == reads + 1);
+}
+
+} // namespace
+
+TEST_CASE("a steady stack is read and validated in one batch per tick",
+          "[python][stack_reader][live]") {
+    CHECK_FALSE(test::for_each_live_python(check_snapshot_reads).empty());
+}
+
+} // namespace cpuprof::python
