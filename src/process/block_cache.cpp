@@ -6,9 +6,16 @@
 namespace cpuprof::process {
 
 const BlockCache::Block* BlockCache::block_for(RemoteAddr base) const noexcept {
+    // Reads come in runs on one block (a frame, then its code object's fields): the block of the
+    // previous read first.
+    if (last_ < used_ && blocks_[last_].base == base) {
+        blocks_[last_].touched = true;
+        return &blocks_[last_];
+    }
     for (std::size_t i = 0; i < used_; ++i) {
         if (blocks_[i].base == base) {
             blocks_[i].touched = true;
+            last_ = i;
             return &blocks_[i];
         }
     }
@@ -21,6 +28,7 @@ const BlockCache::Block* BlockCache::block_for(RemoteAddr base) const noexcept {
     }
     block.base = base;
     block.touched = true;
+    last_ = slot;
     if (used_ < kBlocks) {
         ++used_;
     }

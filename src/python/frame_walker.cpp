@@ -74,20 +74,6 @@ ReadStatus FrameWalker::walk(RemoteAddr top, std::vector<PyFrame>& out, bool& tr
             address = previous;
             continue;
         }
-        const CodeInfo* code = codes_.get(code_addr);
-        if (code == nullptr) {
-            // 3.13+: f_executable may legitimately be something other than a code object.
-            if (offsets_.frame_model == FrameModel::CurrentFrame) {
-                address = previous;
-                continue;
-            }
-            return ReadStatus::Failed;
-        }
-        if (out.size() >= kMaxDepth) {
-            truncated = true;
-            break;
-        }
-
         int byte_offset = -1;
         bool is_entry = true;
         if (!interpreter_frames) {
@@ -109,7 +95,31 @@ ReadStatus FrameWalker::walk(RemoteAddr top, std::vector<PyFrame>& out, bool& tr
                 is_entry = false; // set when the shim below this frame is reached
             }
         }
-        out.push_back(PyFrame{code, line_of(*code, byte_offset), is_entry});
+
+        const FrameMemoKey key{code_addr, byte_offset, codes_.epoch()};
+        FrameMemo known;
+        if (const FrameMemo* memo = memo_.find(key)) {
+            known = *memo;
+        } else {
+            known.code = codes_.get(code_addr);
+            if (known.code != nullptr) {
+                known.line = line_of(*known.code, byte_offset);
+                memo_.put(key, known);
+            }
+        }
+        if (known.code == nullptr) {
+            // 3.13+: f_executable may legitimately be something other than a code object.
+            if (offsets_.frame_model == FrameModel::CurrentFrame) {
+                address = previous;
+                continue;
+            }
+            return ReadStatus::Failed;
+        }
+        if (out.size() >= kMaxDepth) {
+            truncated = true;
+            break;
+        }
+        out.push_back(PyFrame{known.code, known.line, is_entry});
         address = previous;
     }
     return ReadStatus::Ok;

@@ -93,13 +93,17 @@ void Sampler::commit_stack(Process& process, Tid tid, bool holds_gil, std::uint3
 
 profile::FrameId Sampler::frame_id(const python::PyFrame& frame) {
     const FrameKey key{frame.code, config_.function_only ? 0 : frame.line};
-    auto it = frame_cache_.find(key);
-    if (it != frame_cache_.end()) {
-        return it->second;
+    if (const profile::FrameId* recent = recent_frames_.find(key)) {
+        return *recent;
     }
-    const auto id = profile_.frames.intern(to_frame(frame, !config_.function_only));
-    frame_cache_.emplace(key, id);
-    return id;
+    auto it = frame_cache_.find(key);
+    if (it == frame_cache_.end()) {
+        it = frame_cache_
+                 .emplace(key, profile_.frames.intern(to_frame(frame, !config_.function_only)))
+                 .first;
+    }
+    recent_frames_.put(key, it->second);
+    return it->second;
 }
 
 void Sampler::charge_rss(std::int64_t delta) {

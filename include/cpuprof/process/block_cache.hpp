@@ -80,6 +80,7 @@ class BlockCache final : public RemoteMemory {
     mutable std::size_t used_ = 0;
     mutable std::size_t next_victim_ = 0;
     mutable std::uint64_t misses_ = 0;
+    mutable std::size_t last_ = 0; ///< the block the previous read was served from
 };
 
 } // namespace cpuprof::process

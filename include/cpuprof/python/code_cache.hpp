@@ -33,6 +33,7 @@ class CodeCache {
     /// so an address can only be reused by another code object after every frame of the old
     /// one is gone; the epoch (the thread-refresh period) bounds how long such reuse can hide.
     void next_epoch() noexcept { ++epoch_; }
+    [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
 
   private:
     struct Fingerprint {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cpuprof/direct_cache.hpp"
 #include "cpuprof/process/remote_memory.hpp"
 #include "cpuprof/python/code_cache.hpp"
 #include "cpuprof/python/offsets.hpp"
@@ -46,6 +47,25 @@ class FrameWalker {
         }
     };
     std::unordered_map<LineKey, int, LineKeyHash> lines_;
+
+    /// In front of the code cache and lines_: a frame's (code object address, byte offset) seen
+    /// in this validation epoch of the code cache gives its code and line without either map.
+    struct FrameMemoKey {
+        RemoteAddr code = 0;
+        int offset = 0;
+        std::uint64_t epoch = 0;
+        bool operator==(const FrameMemoKey&) const = default;
+    };
+    struct FrameMemoHash {
+        std::size_t operator()(const FrameMemoKey& k) const noexcept {
+            return static_cast<std::size_t>(k.code ^ (static_cast<std::uint64_t>(k.offset) << 40));
+        }
+    };
+    struct FrameMemo {
+        const CodeInfo* code = nullptr;
+        int line = 0;
+    };
+    DirectCache<FrameMemoKey, FrameMemo, 256, FrameMemoHash> memo_;
 };
 
 } // namespace cpuprof::python

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cpuprof/direct_cache.hpp"
 #include "cpuprof/profile/profile.hpp"
 #include "cpuprof/python/thread_stack.hpp"
 #include "cpuprof/sampling/counters.hpp"
@@ -156,6 +157,7 @@ class Sampler {
         }
     };
     std::unordered_map<FrameKey, profile::FrameId, FrameKeyHash> frame_cache_;
+    DirectCache<FrameKey, profile::FrameId, 256, FrameKeyHash> recent_frames_; ///< before it
     std::vector<MixedFrame> mixed_frames_;
     profile::FrameId unmerged_frame_ = 0;
 };
