@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 import bench_report
-from bench_runs import RunError, run_many_stacks, run_paired, run_work
+from bench_runs import RunError, run_many_stacks, run_neighbour_paired, run_paired, run_work
 from bench_syscalls import bench_syscalls
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -82,6 +82,7 @@ def parse_args():
     args.rusage_run = args.rusage_run or os.path.join(os.path.dirname(args.output_bench),
                                                       "rusage_run")
     args.wakeup_floor = os.path.join(os.path.dirname(args.rusage_run), "wakeup_floor")
+    args.neighbour = os.path.join(os.path.dirname(args.rusage_run), "neighbour")
     if not os.access(args.rusage_run, os.X_OK):
         parser.error(f"{args.rusage_run} not found: build the rusage_run target or give "
                      "--rusage-run PATH")
@@ -170,11 +171,13 @@ def bench_slowdown(args, settings, tmp):
     return results
 
 
-def bench_wakeup_floor(args):
+def bench_wakeup_floor(args, rates=((100, 2), (1000, 2), (10000, 1))):
     """The CPU per wake-up of a thread that does nothing else (wakeup_floor), at each rate, with
     another thread spinning meanwhile (as the profiled work does), median of 3."""
     floor = {}
-    for rate, seconds in ((100, 2), (1000, 2), (10000, 1)):
+    if not os.access(args.wakeup_floor, os.X_OK):
+        return floor
+    for rate, seconds in rates:
         figures = []
         for _ in range(3):
             done = subprocess.run([args.wakeup_floor, str(rate), str(seconds), "--busy"],
@@ -208,8 +211,36 @@ def bench_paired(args, settings, tmp):
                 "q1_pct": (q1 - 1) * 100, "q3_pct": (q3 - 1) * 100,
                 "mean_pct": (statistics.fmean(ratios) - 1) * 100,
                 "round_s": statistics.median(run["off_s"]), **run}
+        neighbour = neighbour_row(args, settings, threads, configs.get("1 kHz"), tmp)
+        if neighbour is not None:
+            configs[bench_report.NEIGHBOUR] = neighbour
         results[workload] = {"threads": threads, "configs": configs}
     return results
+
+
+def neighbour_row(args, settings, threads, cpuprof_1khz, tmp):
+    """The same paired rounds with `neighbour` in cpuprof's place, burning at each 1 kHz wake-up
+    the CPU cpuprof's sampler spent per tick above a bare wake-up: the slowdown any process of
+    that cost on the other vCPU gives the work, touching nothing of it."""
+    if not os.access(args.neighbour, os.X_OK) or not cpuprof_1khz or \
+            not cpuprof_1khz["available"]:
+        return None
+    stats = cpuprof_1khz["stats"]
+    sampler_us = stats["sampler_cpu_ns"] / max(stats["ticks"], 1) / 1e3
+    floor = bench_wakeup_floor(args, rates=((1000, 2),)).get("1000", 0.0)
+    spin_us = max(sampler_us - floor, 0.0)
+    print(f"  {threads}-thread work, {args.pairs} pairs: neighbour spinning {spin_us:.1f} µs at "
+          "1 kHz", file=sys.stderr, flush=True)
+    try:
+        run = run_neighbour_paired(settings, 1000, spin_us, threads, tmp)
+    except RunError as e:
+        return {"available": False, "error": str(e)}
+    q1, median, q3 = statistics.quantiles(sorted(run["ratios"]), n=4)
+    return {"available": True, "pairs": len(run["ratios"]), "slowdown_pct": (median - 1) * 100,
+            "q1_pct": (q1 - 1) * 100, "q3_pct": (q3 - 1) * 100,
+            "mean_pct": (statistics.fmean(run["ratios"]) - 1) * 100,
+            "round_s": statistics.median(run["off_s"]), "spin_us": spin_us,
+            "cpuprof_sampler_us": sampler_us, **run}
 
 
 def bench_output(args):
@@ -227,7 +258,8 @@ def main():
     sections = args.only or list(SECTIONS)
     settings = {"cpuprof": args.cpuprof, "rusage_run": args.rusage_run, "python": args.python,
                 "units": args.units, "rss_seconds": args.rss_seconds, "branch": args.branch,
-                "pairs": args.pairs, "round_units": args.round_units}
+                "pairs": args.pairs, "round_units": args.round_units,
+                "neighbour": args.neighbour}
     results = {"machine": machine_info(args),
                "settings": {**settings, "runs": args.runs, "threads": args.threads,
                             "stacks": args.stacks}}

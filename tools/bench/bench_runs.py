@@ -242,6 +242,55 @@ def run_paired(settings, config, threads, tmp):
             "on_s": rounds["on"], "off_s": rounds["off"], "stats": figures["stats"]}
 
 
+def wait_caught(proc, signals):
+    """Waits until `proc` catches `signals` (SigCgt in /proc/PID/status): before its handlers
+    are installed, the pause signal the target sends would kill it."""
+    wanted = sum(1 << (sig - 1) for sig in signals)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RunError(f"{proc.args[0]} exited with {proc.returncode}")
+        with open(f"/proc/{proc.pid}/status") as f:
+            caught = next(int(line.split()[1], 16) for line in f if line.startswith("SigCgt:"))
+        if caught & wanted == wanted:
+            return
+        time.sleep(0.001)
+    raise RunError(f"{proc.args[0]} did not set up its signal handlers")
+
+
+def run_neighbour_paired(settings, rate, spin_us, threads, tmp):
+    """Paired rounds as run_paired, with `neighbour` (a process that wakes at `rate` and burns
+    `spin_us` of CPU each time, touching nothing else) in cpuprof's place. Returns the per-pair
+    ratios and the neighbour's own CPU per wake-up."""
+    ready, go, done = fresh_paths(tmp, "ready", "go", "done")
+    cmd = [settings["python"], BENCH_TARGET, str(settings["round_units"]), str(threads), ready,
+           go, done, str(settings["pairs"])]
+    target = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    neighbour = None
+    try:
+        wait_ready(ready, target)
+        neighbour = subprocess.Popen([settings["neighbour"], str(rate), f"{spin_us:.2f}"],
+                                     stdout=subprocess.PIPE, text=True)
+        wait_caught(neighbour, (signal.SIGUSR1, signal.SIGUSR2))
+        publish(go, str(neighbour.pid))
+        line = target.stdout.readline()
+        if not line:
+            raise RunError(f"the target exited with {target.wait()} before finishing its work")
+        touch(done)
+        target.wait(START_TIMEOUT_S)
+        neighbour.terminate()
+        report = json.loads(neighbour.communicate(timeout=START_TIMEOUT_S)[0])
+        rounds = json.loads(line)
+        return {"ratios": [on / off for on, off in zip(rounds["on"], rounds["off"])],
+                "on_s": rounds["on"], "off_s": rounds["off"],
+                "neighbour_cpu_per_wakeup_us": report["cpu_per_wakeup_us"]}
+    finally:
+        for proc in (neighbour, target):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def read_vm_rss_kb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
