@@ -89,6 +89,15 @@ void BlockCache::touched(std::vector<RemoteAddr>& out) const {
 }
 
 int BlockCache::read(RemoteAddr address, void* destination, std::size_t length) const noexcept {
+    // Most reads fall inside the block the previous one came from (the frames of a stack sit
+    // next to each other): no search.
+    const RemoteAddr offset = address & static_cast<RemoteAddr>(block_size_ - 1);
+    if (last_ < used_ && blocks_[last_].base == address - offset &&
+        offset + length <= block_size_) {
+        blocks_[last_].touched = true;
+        std::memcpy(destination, blocks_[last_].data.data() + offset, length);
+        return 0;
+    }
     // Up to one block's worth, possibly straddling two blocks (a thread state or frame object
     // across a boundary): served from both, so that it too is part of the working set.
     if (length > 0 && length <= block_size_) {
