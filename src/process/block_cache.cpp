@@ -37,7 +37,9 @@ const BlockCache::Block* BlockCache::block_for(RemoteAddr base) const noexcept {
 
 std::size_t BlockCache::prefetch(std::span<const RemoteAddr> bases,
                                  std::span<TrailingWord> trailing) {
-    std::array<ReadRequest, kBlocks + kMaxTrailing> requests{};
+    // Left uninitialised: only the first wanted + words entries are filled and read (zeroing all
+    // 96 cost ~300 instructions a tick).
+    std::array<ReadRequest, kBlocks + kMaxTrailing> requests;
     std::size_t wanted = 0;
     for (RemoteAddr base : bases) {
         if (used_ + wanted == kBlocks) {

@@ -50,8 +50,8 @@ int ProcessMemory::read_batch(std::span<const ReadRequest> requests) const noexc
     if (use_mem_file_) {
         return RemoteMemory::read_batch(requests);
     }
-    std::array<iovec, kMaxIov> local{};
-    std::array<iovec, kMaxIov> remote{};
+    std::array<iovec, kMaxIov> local; // only the first n entries are filled and passed
+    std::array<iovec, kMaxIov> remote;
     while (!requests.empty()) {
         const std::size_t n = std::min(requests.size(), kMaxIov);
         std::size_t total = 0;
@@ -80,8 +80,8 @@ std::size_t ProcessMemory::read_leading(std::span<const ReadRequest> requests) c
     if (use_mem_file_) {
         return RemoteMemory::read_leading(requests);
     }
-    std::array<iovec, kMaxIov> local{};
-    std::array<iovec, kMaxIov> remote{};
+    std::array<iovec, kMaxIov> local; // only the first n entries are filled and passed
+    std::array<iovec, kMaxIov> remote;
     std::size_t done = 0;
     while (done < requests.size()) {
         const std::size_t n = std::min(requests.size() - done, kMaxIov);
