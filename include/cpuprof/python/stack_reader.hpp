@@ -35,8 +35,10 @@ class StackReader {
     /// Ends the tick's snapshot: later reads go to the target again.
     void drop_snapshot() noexcept { snapshot_ = false; }
 
-    /// Reads one thread's stack into `out`. With `validate`, the thread's innermost frame is read
-    /// again after the walk and the sample is marked Torn when it moved (non-blocking reads).
+    /// Reads one thread's stack into `out`. With `validate`, the thread's innermost frame pointer
+    /// is read again after everything the walk used was read (at the end of the snapshot's batch
+    /// when the walk found everything there, else on its own after the walk) and the sample is
+    /// marked Torn when it moved (non-blocking reads).
     /// With `from_snapshot`, from this tick's snapshot (when one was taken); otherwise the blocks
     /// of the thread's previous sample are read afresh, in one read (a held thread, a retry).
     void read_stack(const ThreadState& state,
