@@ -11,7 +11,8 @@ echo "test: running the suite" >&2
 ctest --test-dir "$root/build" --output-on-failure --timeout 600
 
 echo "test: building with ASan+UBSan in build-asan/" >&2
-bash "$root/tools/build.sh" "$root/build-asan" -DCPUPROF_SANITIZE=ON
+# The benchmark tools are not tests: the sanitized build leaves them out.
+bash "$root/tools/build.sh" "$root/build-asan" -DCPUPROF_SANITIZE=ON -DCPUPROF_BUILD_BENCH=OFF
 echo "test: running the suite under ASan+UBSan (timing-sensitive checks excluded)" >&2
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$root/build-asan" --output-on-failure --timeout 900 \
