@@ -1,6 +1,7 @@
 // StackReader against live interpreters: a steady stack costs one batched read per tick (its
 // blocks and, last in the same batch, the innermost frame pointer that validates them), and a
 // frame pointer that moved before the batch ended marks the sample torn.
+#include "cpuprof/process/proc_files.hpp"
 #include "cpuprof/process/proc_maps.hpp"
 #include "cpuprof/process/process_memory.hpp"
 #include "cpuprof/python/interpreter.hpp"
@@ -10,7 +11,6 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -45,15 +45,6 @@ class WatchedMemory final : public process::RemoteMemory {
     const process::RemoteMemory& inner_;
 };
 
-std::vector<Tid> tids_of(Pid pid) {
-    std::vector<Tid> out;
-    for (const auto& entry :
-         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-        out.push_back(static_cast<Tid>(std::stoi(entry.path().filename().string())));
-    }
-    return out;
-}
-
 void check_snapshot_reads(const std::string& executable) {
     test::ScratchDir scratch("cpuprof-stack-");
     const auto ready = scratch.path() / "ready";
@@ -65,7 +56,7 @@ void check_snapshot_reads(const std::string& executable) {
     WatchedMemory memory(live);
     StackReader reader(memory,
                        locate_interpreter(child.pid(), live, process::read_maps(child.pid())));
-    REQUIRE(reader.refresh_threads(tids_of(child.pid())));
+    REQUIRE(reader.refresh_threads(process::list_threads(child.pid())));
     REQUIRE(reader.threads().size() == 1);
     const ThreadState state = reader.threads().front();
 
