@@ -5,6 +5,18 @@ NEIGHBOUR = "1 kHz neighbour"  # the row bench.py adds to the paired rounds
 RSS_TARGET_SECONDS = 600
 
 
+def median_ci(ratios, z=1.96):
+    """A distribution-free confidence interval (95 % by default) of the median of `ratios`: the
+    order statistics whose ranks bracket n/2 by z·sqrt(n)/2, from the binomial count of values
+    below the true median. It needs no assumption about the shape of the VM's noise."""
+    xs = sorted(ratios)
+    n = len(xs)
+    if n == 0:
+        raise ValueError("no ratios")
+    k = max(0, int((n - z * n ** 0.5) / 2))
+    return xs[k], xs[n - 1 - k]
+
+
 def _get(tree, *keys):
     for key in keys:
         if not isinstance(tree, dict) or key not in tree:
@@ -28,8 +40,11 @@ def targets(results):
 
     def slowdown(config):
         """The paired-rounds figure when there is one: whole-run medians drift with the VM."""
-        if _get(paired, config, "available"):
-            return paired[config]["slowdown_pct"], "paired rounds"
+        row = _get(paired, config)
+        if row and row.get("available"):
+            ci = ("" if "ci_low_pct" not in row else
+                  f" (95 % CI of the median {row['ci_low_pct']:+.2f}..{row['ci_high_pct']:+.2f} %)")
+            return row["slowdown_pct"], "paired rounds" + ci
         return figure(config, "slowdown_pct"), "medians of whole runs"
 
     floor = _get(results, "wakeup_floor_us", "1000")
@@ -101,8 +116,8 @@ def _paired_table(workload):
     threads = workload["threads"]
     print(f"\n{threads} thread{'s' if threads > 1 else ''}, paired rounds (cpuprof resumed for one "
           "round of each pair, paused for the other):")
-    head = (f"  {'config':<18} {'pairs':>5} {'round s':>8} {'slowdown':>9} {'quartiles':>17} "
-            f"{'mean':>8}")
+    head = (f"  {'config':<18} {'pairs':>5} {'round s':>8} {'slowdown':>9} {'95% CI':>17} "
+            f"{'quartiles':>17} {'mean':>8}")
     print(head)
     print("  " + "-" * (len(head) - 2))
     for name, c in workload["configs"].items():
@@ -110,8 +125,9 @@ def _paired_table(workload):
             print(f"  {name:<18} not available: {c['error']}")
             continue
         quartiles = f"{c['q1_pct']:+.2f}..{c['q3_pct']:+.2f}%"
+        ci = f"{c['ci_low_pct']:+.2f}..{c['ci_high_pct']:+.2f}%" if "ci_low_pct" in c else "-"
         print(f"  {name:<18} {c['pairs']:>5} {c['round_s']:>8.3f} {c['slowdown_pct']:>+8.2f}% "
-              f"{quartiles:>17} {c['mean_pct']:>+7.2f}%")
+              f"{ci:>17} {quartiles:>17} {c['mean_pct']:>+7.2f}%")
     row = workload["configs"].get(NEIGHBOUR)
     if row and row.get("available"):
         print(f"  {NEIGHBOUR}: in cpuprof's place, a process that wakes at 1 kHz and spins "

@@ -1,0 +1,63 @@
+"""Unit tests of the benchmark's statistics: the median's confidence interval and the pooling of
+paired recordings (run by ctest as bench.stats; no timing is asserted)."""
+import os
+import statistics
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+import bench_report  # noqa: E402
+
+
+class MedianCi(unittest.TestCase):
+    def test_brackets_the_median_by_the_binomial_ranks(self):
+        xs = list(range(100))  # given shuffled: the interval does not depend on the order
+        low, high = bench_report.median_ci(xs[::-1])
+        # n = 100: ranks floor((100 - 1.96 * 10) / 2) = 40 and 100 - 1 - 40 = 59 (0-based)
+        self.assertEqual((low, high), (40, 59))
+        self.assertLessEqual(low, statistics.median(xs))
+        self.assertGreaterEqual(high, statistics.median(xs))
+
+    def test_narrows_as_pairs_are_added(self):
+        widths = []
+        for n in (40, 320, 1200):
+            low, high = bench_report.median_ci(range(n))
+            widths.append((high - low) / n)
+        self.assertGreater(widths[0], widths[1])
+        self.assertGreater(widths[1], widths[2])
+
+    def test_small_and_empty_samples(self):
+        self.assertEqual(bench_report.median_ci([1.02]), (1.02, 1.02))
+        self.assertEqual(bench_report.median_ci([1.0, 2.0, 3.0]), (1.0, 3.0))
+        with self.assertRaises(ValueError):
+            bench_report.median_ci([])
+
+
+class Pooling(unittest.TestCase):
+    def test_pairs_are_pooled_and_counters_summed(self):
+        runs = iter([
+            {"ratios": [1.0, 1.1], "on_s": [1.0, 1.1], "off_s": [1.0, 1.0],
+             "stats": {"ticks": 100, "sampler_cpu_ns": 2000, "note": "x"}},
+            {"ratios": [0.9, 1.3, 1.2], "on_s": [0.9, 1.3, 1.2], "off_s": [1.0, 1.0, 1.0],
+             "stats": {"ticks": 50, "sampler_cpu_ns": 1000, "note": "y"}},
+        ])
+        merged = bench.pooled(lambda: next(runs), 2)
+        self.assertEqual(merged["ratios"], [1.0, 1.1, 0.9, 1.3, 1.2])
+        self.assertEqual(merged["off_s"], [1.0] * 5)
+        self.assertEqual(merged["recordings"], 2)
+        self.assertEqual([round(m, 6) for m in merged["recording_medians_pct"]], [5.0, 20.0])
+        self.assertEqual(merged["stats"], {"ticks": 150, "sampler_cpu_ns": 3000})
+
+    def test_figures_of_pooled_pairs(self):
+        run = {"ratios": [0.98, 1.0, 1.01, 1.02, 1.05], "on_s": [1.0] * 5, "off_s": [2.0] * 5}
+        figures = bench.paired_figures(run)
+        self.assertEqual(figures["pairs"], 5)
+        self.assertAlmostEqual(figures["slowdown_pct"], 1.0)
+        self.assertLessEqual(figures["ci_low_pct"], figures["slowdown_pct"])
+        self.assertGreaterEqual(figures["ci_high_pct"], figures["slowdown_pct"])
+        self.assertAlmostEqual(figures["round_s"], 2.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
