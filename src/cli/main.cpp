@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 namespace {
 
@@ -169,6 +170,14 @@ int main(int argc, char** argv) {
     sigaddset(&pause_signals, SIGUSR1);
     sigaddset(&pause_signals, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &pause_signals, nullptr);
+    // A few files stay open per target thread (its stat and schedstat): a service with
+    // thousands of threads needs more than the usual soft limit of 1024, which the hard limit
+    // allows without privileges.
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+    }
     try {
         return run(argc, argv);
     } catch (const UsageError& e) {

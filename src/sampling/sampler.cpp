@@ -3,6 +3,7 @@
 #include "cpuprof/error.hpp"
 #include "cpuprof/process/proc_files.hpp"
 #include "cpuprof/process/ptrace_session.hpp"
+#include "cpuprof/process/thread_files.hpp"
 #include "cpuprof/python/thread_names.hpp"
 #include "cpuprof/sampling/schedstat.hpp"
 #include "cpuprof/sampling/ticker.hpp"
@@ -278,6 +279,15 @@ void Sampler::refresh_threads(Process& process) {
     const bool ok = target.refresh_threads();
     process.gone = !ok;
     forget_exited(process);
+    if (!warned_files_ && process::ThreadFiles::refused() > 0) {
+        warned_files_ = true;
+        spdlog::warn("the open-file limit ({} descriptors) is too low for the {} threads of "
+                     "process {}: cpuprof keeps up to 3 files open per thread, and threads "
+                     "beyond the limit are sampled without their CPU time or on-CPU state; "
+                     "raise it (ulimit -n) and record again",
+                     process::ThreadFiles::budget() + process::ThreadFiles::kReserve,
+                     target.os_threads().size(), target.pid());
+    }
     // Python-level names (threading.Thread(name=...)) cost a few dict walks: read them only when
     // a thread appears that has not been named yet.
     bool unnamed = false;
@@ -338,6 +348,12 @@ void Sampler::select_threads(Process& process, RemoteAddr gil) {
                 continue;
             }
             auto stat = process.target->thread_stats().read(tid);
+            if (!stat && process::ThreadFiles::exhausted()) {
+                // No descriptor left under the open-file limit (warned at the thread refresh):
+                // its state is unknown, and it is sampled as if on a CPU.
+                selected_.push_back({&state, holds_gil});
+                continue;
+            }
             if (!stat) {
                 ++tick_failures_;
                 continue;

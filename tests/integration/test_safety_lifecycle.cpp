@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -206,4 +207,29 @@ TEST_CASE("a second tracer on one thread costs only that thread its samples",
             CHECK((*done)["wrong"] == 0);
         }
     }
+}
+
+TEST_CASE("a target with more threads than the open-file limit allows is recorded and written",
+          "[integration][safety]") {
+    // 600 threads and a limit of 512 descriptors (soft and hard, so cpuprof cannot raise it):
+    // cpuprof keeps up to 3 files per thread and must leave room to write the profile.
+    const auto& interp = interpreters().front();
+    TempDir dir;
+    Spawned target({interp.path, fixture("many_threads.py"), "600", dir.file("ready")});
+    REQUIRE(wait_for_file(dir.file("ready"), std::chrono::seconds(30)));
+    const auto out = dir.file("p.json");
+    auto r = run({cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "--rate",
+                  "100", "-d", "2", "-o", out},
+                 [] {
+                     const rlimit files{512, 512};
+                     ::setrlimit(RLIMIT_NOFILE, &files);
+                 });
+    INFO(interp.label << " stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("open-file limit (512 descriptors) is too low for the 601 threads") !=
+          std::string::npos);
+    CHECK(r.err.find("terminate") == std::string::npos);
+    const json profile = json::parse(read_file(out));
+    CHECK(profile["threads"].size() == 601);
+    CHECK(samples_in(profile, "busy_main") >= 20); // of 200 ticks, fewer kept when it falls behind
 }

@@ -145,6 +145,7 @@ class Sampler {
     std::size_t tick_failures_ = 0;
     bool warned_behind_ = false;
     bool warned_stop_ = false;
+    bool warned_files_ = false;
 
     struct FrameKey {
         const python::CodeInfo* code;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace cpuprof;
@@ -294,4 +295,41 @@ TEST_CASE("ThreadFiles opens a thread's file once and closes it when forgotten",
     CHECK(::fcntl(fd, F_GETFD) == -1); // really closed
     CHECK(files.get(8, [] { return -1; }) == -1);
     CHECK(files.find(8) == -1);
+}
+
+TEST_CASE("ThreadFiles leave a reserve of descriptors under the open-file limit", "[process]") {
+    using cpuprof::process::ThreadFiles;
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    // Room for exactly two per-thread files above the reserve.
+    const rlimit low{static_cast<rlim_t>(ThreadFiles::kReserve + 2), saved.rlim_max};
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    const auto refused_before = ThreadFiles::refused();
+    int opens = 0;
+    const auto open_null = [&] {
+        ++opens;
+        return ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    };
+    {
+        ThreadFiles a;
+        ThreadFiles b;
+        CHECK(a.get(1, open_null) >= 0);
+        CHECK_FALSE(ThreadFiles::exhausted());
+        CHECK(b.get(1, open_null) >= 0); // the budget is shared by every ThreadFiles
+        CHECK(ThreadFiles::exhausted());
+        CHECK(a.get(2, open_null) == -1); // refused without trying
+        CHECK(opens == 2);
+        CHECK(ThreadFiles::refused() == refused_before + 1);
+        a.close(1); // a closed file gives its descriptor back
+        CHECK(b.get(2, open_null) >= 0);
+        CHECK(opens == 3);
+    }
+    // Destroyed, they hold nothing: the whole budget is free again.
+    ThreadFiles c;
+    CHECK(c.get(1, open_null) >= 0);
+    CHECK(c.get(2, open_null) >= 0);
+    CHECK(ThreadFiles::exhausted());
+    c.close(1);
+    c.close(2);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
 }
