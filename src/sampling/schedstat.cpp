@@ -14,13 +14,26 @@ int open_schedstat(Tid tid) {
     return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
 }
 
-std::optional<std::uint64_t> read_fd(int fd) {
+std::optional<SchedstatCpuSource::Line> read_fd(int fd) {
     char buffer[128];
     const ssize_t got = ::pread(fd, buffer, sizeof buffer, 0);
     if (got <= 0) {
         return std::nullopt;
     }
-    return SchedstatCpuSource::parse(std::string_view(buffer, static_cast<std::size_t>(got)));
+    return SchedstatCpuSource::parse_line(std::string_view(buffer, static_cast<std::size_t>(got)));
+}
+
+/// The unsigned decimal at the start of `text`, which must be followed by `next`; `text` is
+/// left after it.
+std::optional<std::uint64_t> take_number(std::string_view& text, char next) {
+    std::uint64_t value = 0;
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr == end || *ptr != next) {
+        return std::nullopt;
+    }
+    text.remove_prefix(static_cast<std::size_t>(ptr + 1 - text.data()));
+    return value;
 }
 
 } // namespace
@@ -36,13 +49,22 @@ bool SchedstatCpuSource::available(Tid tid) {
 }
 
 std::optional<std::uint64_t> SchedstatCpuSource::parse(std::string_view text) {
-    std::uint64_t ns = 0;
-    const auto* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, ns);
-    if (ec != std::errc() || ptr == end || *ptr != ' ') {
+    return take_number(text, ' ');
+}
+
+std::optional<SchedstatCpuSource::Line> SchedstatCpuSource::parse_line(std::string_view text) {
+    const auto runtime = take_number(text, ' ');
+    const auto waited = runtime ? take_number(text, ' ') : std::nullopt;
+    const auto switches = waited ? take_number(text, '\n') : std::nullopt;
+    if (!switches) {
         return std::nullopt;
     }
-    return ns;
+    return Line{*runtime, *switches};
+}
+
+std::optional<SchedstatCpuSource::Line> SchedstatCpuSource::read_line(Tid tid) {
+    const int fd = files_.find(tid);
+    return fd < 0 ? std::nullopt : read_fd(fd);
 }
 
 bool SchedstatCpuSource::open(Tid tid) {
@@ -50,8 +72,8 @@ bool SchedstatCpuSource::open(Tid tid) {
 }
 
 std::optional<std::uint64_t> SchedstatCpuSource::read(Tid tid) {
-    const int fd = files_.find(tid);
-    return fd < 0 ? std::nullopt : read_fd(fd);
+    const auto line = read_line(tid);
+    return line ? std::optional<std::uint64_t>(line->runtime_ns) : std::nullopt;
 }
 
 void SchedstatCpuSource::close(Tid tid) {

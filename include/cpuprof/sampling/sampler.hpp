@@ -5,6 +5,7 @@
 #include "cpuprof/python/thread_stack.hpp"
 #include "cpuprof/sampling/counters.hpp"
 #include "cpuprof/sampling/mixed_stack.hpp"
+#include "cpuprof/sampling/on_cpu_memo.hpp"
 #include "cpuprof/sampling/rss.hpp"
 #include "cpuprof/sampling/target.hpp"
 
@@ -112,8 +113,9 @@ class Sampler {
     profile::FrameId frame_id(const python::PyFrame& frame);
     profile::FrameId native_frame_id(Process& process, const MixedFrame& frame);
     void charge_rss(std::int64_t delta);
-    /// Whether `tid` got any CPU since the previous call for it (true when unknown).
-    bool ran_since_last_look(Tid tid);
+    /// Whether `tid` is on a CPU (or runnable) now: carried over from the previous look while
+    /// its schedstat has not moved (OnCpuMemo), else its stat line; nullopt when unreadable.
+    std::optional<bool> on_cpu(Process& process, Tid tid);
     /// Sleeps while paused (until resumed, stopped or `end`); returns the nanoseconds it slept.
     std::int64_t wait_while_paused(const std::atomic<bool>& stop, std::int64_t end);
 
@@ -129,8 +131,8 @@ class Sampler {
     std::unique_ptr<PerfCounterSource> instructions_;
     std::unique_ptr<CounterSource> cpu_clock_; ///< schedstat, else the perf task clock
     /// schedstat again (when the kernel has it), for telling idle threads apart cheaply.
-    std::unique_ptr<CounterSource> runtime_source_;
-    std::unordered_map<Tid, std::uint64_t> last_runtime_; ///< per thread, at its last look
+    std::unique_ptr<SchedstatCpuSource> schedstat_;
+    OnCpuMemo on_cpu_; ///< each thread's on-CPU state at its last look
     std::optional<DeltaAttributor> instruction_deltas_;
     std::optional<DeltaAttributor> cpu_deltas_;
 

@@ -20,12 +20,24 @@ namespace cpuprof::sampling {
 /// kernel provides it (CONFIG_SCHED_INFO).
 class SchedstatCpuSource final : public CounterSource {
   public:
+    /// A schedstat line: the runtime (first field) and how many times the scheduler has put
+    /// the thread on a CPU (third field, "timeslices").
+    struct Line {
+        std::uint64_t runtime_ns = 0;
+        std::uint64_t switches_in = 0;
+        bool operator==(const Line&) const = default;
+    };
+
     SchedstatCpuSource() = default;
 
     /// True when the kernel exposes schedstat for thread `tid`.
     [[nodiscard]] static bool available(Tid tid);
     /// The runtime in nanoseconds: the first field of a schedstat line.
     [[nodiscard]] static std::optional<std::uint64_t> parse(std::string_view text);
+    /// Both counters of a schedstat line.
+    [[nodiscard]] static std::optional<Line> parse_line(std::string_view text);
+    /// The thread's schedstat line now (its file opened by open()).
+    [[nodiscard]] std::optional<Line> read_line(Tid tid);
 
     bool open(Tid tid) override;
     [[nodiscard]] std::optional<std::uint64_t> read(Tid tid) override;
