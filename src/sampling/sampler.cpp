@@ -35,6 +35,8 @@ std::uint64_t thread_cpu_ns() {
 constexpr std::int64_t kNotPythonRetryNs = 1'000'000'000;
 constexpr std::int64_t kNamesRetryNs = 1'000'000'000;
 constexpr int kTornRetries = 3;
+constexpr std::int64_t kBusyWindowNs = 1'000'000'000;
+constexpr double kMaxRealtimeBusy = 0.5;
 
 } // namespace
 
@@ -144,6 +146,8 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
     } else {
         realtime = true;
     }
+    std::int64_t busy_mark_ns = monotonic_ns();
+    std::uint64_t busy_mark_cpu = thread_cpu_ns();
     Ticker ticker(config_.rate_hz);
     const std::int64_t start = monotonic_ns();
     ticker.start_at(start);
@@ -185,12 +189,24 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
                          "busy or --rate {} is too high); the profile counts them, try a lower "
                          "--rate",
                          stats.lost_ticks, tick.index + 1, config_.rate_hz);
-            // A real-time sampler that no longer sleeps between ticks would take most of a CPU
-            // from the target's threads on it.
-            if (realtime) {
+        }
+        // A real-time sampler busy most of the time (thousands of threads to look at, or a
+        // --rate the machine cannot keep) would take a CPU from the target's threads on it:
+        // above half a CPU over a second, it goes back to normal priority. Ticks lost to a
+        // busy host alone do not count: it is the sampler's own CPU that is measured.
+        if (realtime && now - busy_mark_ns >= kBusyWindowNs) {
+            const std::uint64_t cpu = thread_cpu_ns();
+            const double busy =
+                static_cast<double>(cpu - busy_mark_cpu) / static_cast<double>(now - busy_mark_ns);
+            if (busy > kMaxRealtimeBusy) {
                 lower_sampling_priority();
                 realtime = false;
+                spdlog::info("the sampler used {:.0f} % of a CPU over the last second: back to "
+                             "normal priority",
+                             busy * 100);
             }
+            busy_mark_ns = now;
+            busy_mark_cpu = cpu;
         }
         if (config_.subprocesses && now >= next_child_scan_ns_) {
             scan_children(now);

@@ -13,7 +13,7 @@ namespace cpuprof::sampling {
 /// thread may not (no CAP_SYS_NICE, no RLIMIT_RTPRIO).
 [[nodiscard]] std::optional<std::string> raise_sampling_priority();
 
-/// Back to the normal class: when sampling falls behind, a real-time sampler would take most
+/// Back to the normal class: a real-time sampler that is busy most of the time would take most
 /// of a CPU from everything else on it.
 void lower_sampling_priority();
 
