@@ -114,6 +114,7 @@ void write_json(const profile::Profile& profile, std::ostream& out) {
     doc["counters"] = Json{{"instructions", has_instructions ? "hardware" : "unavailable"},
                            {"instructions_note", profile.counter_note},
                            {"cpu_time", profile.cpu_time_source}};
+    doc["sampler_priority"] = profile.sampler_priority;
     doc["stats"] = stats_json(profile.stats);
     doc["totals"] = Json{{"samples", totals.samples},
                          {"instructions", has_instructions ? Json(totals.instructions) : Json()},

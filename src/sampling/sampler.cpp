@@ -57,8 +57,9 @@ Sampler::Sampler(Target& target, SamplerConfig config, profile::Profile& profile
         instruction_deltas_.emplace(*instructions_);
     }
     if (SchedstatCpuSource::available(target.pid())) {
-        cpu_clock_ = std::make_unique<SchedstatCpuSource>();
-        schedstat_ = std::make_unique<SchedstatCpuSource>();
+        auto schedstat = std::make_unique<SchedstatCpuSource>();
+        schedstat_ = schedstat.get(); // one file per thread serves both
+        cpu_clock_ = std::move(schedstat);
         profile_.cpu_time_source = "schedstat";
     } else if (!PerfCounterSource::probe(Event::TaskClock, target.pid())) {
         cpu_clock_ = std::make_unique<PerfCounterSource>(Event::TaskClock);
@@ -137,14 +138,21 @@ void Sampler::scan_children(std::int64_t now) {
 
 StopReason Sampler::run(const std::atomic<bool>& stop) {
     const std::uint64_t cpu_at_start = thread_cpu_ns();
-    bool realtime = false;
-    if (auto problem = raise_sampling_priority()) {
+    const PriorityOutcome priority = raise_sampling_priority();
+    bool realtime = priority.priority == SamplerPriority::RealTime;
+    {
+        std::lock_guard lock(mutex_);
+        profile_.sampler_priority = priority_name(priority.priority);
+    }
+    if (priority.priority == SamplerPriority::Normal) {
         spdlog::info("sampling at normal priority ({}): on a busy CPU ticks may come late, and "
-                     "threads that run in short bursts are then undersampled; root or "
-                     "CAP_SYS_NICE lets cpuprof sample at real-time priority",
-                     *problem);
+                     "threads that run in short bursts are then undersampled; Linux 6.12+, or "
+                     "root or CAP_SYS_NICE, lets cpuprof's ticks run at once",
+                     priority.note);
+    } else if (realtime) {
+        spdlog::debug("sampling at real-time priority ({})", priority.note);
     } else {
-        realtime = true;
+        spdlog::debug("sampling with a {} µs scheduler slice", kSamplerSliceNs / 1000);
     }
     std::int64_t busy_mark_ns = monotonic_ns();
     std::uint64_t busy_mark_cpu = thread_cpu_ns();
@@ -201,6 +209,8 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
             if (busy > kMaxRealtimeBusy) {
                 lower_sampling_priority();
                 realtime = false;
+                std::lock_guard lock(mutex_);
+                profile_.sampler_priority = "real-time, then normal";
                 spdlog::info("the sampler used {:.0f} % of a CPU over the last second: back to "
                              "normal priority",
                              busy * 100);

@@ -63,6 +63,10 @@ struct Profile {
     /// Where per-stack CPU time comes from: "schedstat" (/proc/TID/schedstat), "task-clock"
     /// (perf software clock, where schedstat is missing) or "unavailable".
     std::string cpu_time_source = "schedstat";
+    /// How the sampling thread was scheduled: "short-slice" (a 100 µs slice, Linux 6.12+),
+    /// "real-time" (SCHED_FIFO 1), "real-time, then normal" (it left real-time priority when
+    /// busy) or "normal" (ticks may come late on a busy CPU).
+    std::string sampler_priority = "normal";
     bool native = false;
     bool idle_included = false;
     bool gil_only = false;

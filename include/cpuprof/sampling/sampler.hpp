@@ -130,8 +130,8 @@ class Sampler {
 
     std::unique_ptr<PerfCounterSource> instructions_;
     std::unique_ptr<CounterSource> cpu_clock_; ///< schedstat, else the perf task clock
-    /// schedstat again (when the kernel has it), for telling idle threads apart cheaply.
-    std::unique_ptr<SchedstatCpuSource> schedstat_;
+    /// cpu_clock_ when it is schedstat: its lines also tell idle threads apart cheaply.
+    SchedstatCpuSource* schedstat_ = nullptr;
     OnCpuMemo on_cpu_; ///< each thread's on-CPU state at its last look
     std::optional<DeltaAttributor> instruction_deltas_;
     std::optional<DeltaAttributor> cpu_deltas_;

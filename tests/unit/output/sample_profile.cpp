@@ -30,6 +30,7 @@ profile::Profile sample_profile(const SampleOptions& options) {
                .paused_ns = 250'000'000};
     p.counter = options.hardware_counter ? profile::CounterKind::HardwareInstructions
                                          : profile::CounterKind::TaskClock;
+    p.sampler_priority = "short-slice";
     p.counter_note = options.hardware_counter
                          ? ""
                          : "perf_event_open(PERF_COUNT_HW_INSTRUCTIONS): ENOENT, no PMU in this VM";

@@ -28,8 +28,8 @@ TEST_CASE("json output carries the whole profile under a versioned schema", "[ou
 
     CHECK(keys(doc) == std::vector<std::string>{"schema_version", "cpuprof", "target", "rate_hz",
                                                 "duration_s", "start_unix_ns", "options",
-                                                "counters", "stats", "totals", "threads", "frames",
-                                                "stacks"});
+                                                "counters", "sampler_priority", "stats", "totals",
+                                                "threads", "frames", "stacks"});
     CHECK(doc["schema_version"] == output::kJsonSchemaVersion);
     CHECK(doc["cpuprof"] == kVersion);
     CHECK(doc["target"] == json{{"pid", 4242},
@@ -48,6 +48,7 @@ TEST_CASE("json output carries the whole profile under a versioned schema", "[ou
     CHECK(doc["counters"]["instructions_note"].get<std::string>().find("ENOENT") !=
           std::string::npos);
     CHECK(doc["counters"]["cpu_time"] == "schedstat");
+    CHECK(doc["sampler_priority"] == "short-slice");
     CHECK(doc["stats"] == json{{"ticks", 1990},
                                {"expected_ticks", 2000},
                                {"late_ticks", 3},
