@@ -473,9 +473,39 @@ void Sampler::read_selected(Process& process, std::uint32_t tick_index) {
     }
 }
 
+std::size_t Sampler::all_idle(Process& process) {
+    if (!schedstat_ || idle_.load(std::memory_order_relaxed)) {
+        return 0;
+    }
+    std::size_t threads = 0;
+    for (const auto& state : process.target->reader().threads()) {
+        const Tid tid = state.native_id;
+        if (tid == 0 || !schedstat_->open(tid)) {
+            return 0; // sampled without an on-CPU check
+        }
+        const auto line = schedstat_->read_line(tid);
+        const auto carried = line ? on_cpu_.carried(tid, *line) : std::nullopt;
+        if (!carried || *carried) {
+            return 0;
+        }
+        ++threads;
+    }
+    return threads;
+}
+
 void Sampler::sample_tick(Process& process, std::uint32_t tick_index) {
-    const auto rss = process.rss->read();
     auto& reader = process.target->reader();
+    if (schedstat_) {
+        schedstat_->begin_tick();
+    }
+    // Every thread where it was when last seen asleep (its schedstat unchanged since): none to
+    // read, so neither the GIL state nor any stack is. An idle service then costs a schedstat
+    // read per thread and tick, and no process_vm_readv.
+    if (const std::size_t idle = all_idle(process); idle > 0) {
+        std::lock_guard lock(mutex_);
+        profile_.stats.idle_skipped += idle;
+        return;
+    }
     // Without holds every thread is read from one snapshot of the blocks the GIL state and the
     // threads' previous samples touched; a held thread must be read after its stop.
     const bool hold = config_.blocking || config_.native;
@@ -500,10 +530,17 @@ void Sampler::sample_tick(Process& process, std::uint32_t tick_index) {
         // A thread exited, or the whole interpreter is going away: re-read the thread list now.
         process.next_refresh_ns = 0;
     }
-    if (rss && process.last_rss && !tick_stacks_.empty()) {
+    // The RSS change since the last tick that kept a stack goes to this tick's stacks. A tick
+    // that kept none (every thread idle) leaves it to the next one, and reads no statm: an idle
+    // target costs one system call less per tick.
+    if (tick_stacks_.empty() && process.last_rss) {
+        return;
+    }
+    const auto rss = process.rss->read();
+    if (rss && process.last_rss) {
         charge_rss(*rss - *process.last_rss);
-        process.last_rss = rss;
-    } else if (rss && !process.last_rss) {
+    }
+    if (rss) {
         process.last_rss = rss;
     }
 }

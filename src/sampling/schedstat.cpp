@@ -63,8 +63,17 @@ std::optional<SchedstatCpuSource::Line> SchedstatCpuSource::parse_line(std::stri
 }
 
 std::optional<SchedstatCpuSource::Line> SchedstatCpuSource::read_line(Tid tid) {
+    if (tick_ != 0) {
+        if (auto it = cached_.find(tid); it != cached_.end() && it->second.tick == tick_) {
+            return it->second.line;
+        }
+    }
     const int fd = files_.find(tid);
-    return fd < 0 ? std::nullopt : read_fd(fd);
+    const auto line = fd < 0 ? std::nullopt : read_fd(fd);
+    if (line && tick_ != 0) {
+        cached_.insert_or_assign(tid, Cached{tick_, *line});
+    }
+    return line;
 }
 
 bool SchedstatCpuSource::open(Tid tid) {
@@ -77,6 +86,7 @@ std::optional<std::uint64_t> SchedstatCpuSource::read(Tid tid) {
 }
 
 void SchedstatCpuSource::close(Tid tid) {
+    cached_.erase(tid);
     files_.close(tid);
 }
 

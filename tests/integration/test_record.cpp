@@ -407,6 +407,63 @@ TEST_CASE("a CPU profile leaves out threads that are not on a CPU; --idle keeps 
     }
 }
 
+TEST_CASE("a tick whose threads all sleep reads neither their memory nor the RSS",
+          "[integration][record]") {
+    // A thread whose schedstat has not moved since it was seen asleep is asleep still: when all
+    // are, the tick reads no memory of the target (no process_vm_readv), and no statm either
+    // (the RSS change goes to the stacks of the next tick that keeps one). An idle service
+    // costs a schedstat read per thread and tick. Counted with strace: both are read about once
+    // per tick of a busy target (which shows the counts work), and for a sleeping one only by
+    // the thread-list refresh (10 a second) and the start.
+    if (!std::filesystem::exists("/usr/bin/strace")) {
+        WARN("strace is not installed (apt-get install strace): statm read count skipped");
+        return;
+    }
+    const auto& interp = interpreters().back();
+    for (const bool busy : {true, false}) {
+        SECTION(busy ? "busy" : "asleep") {
+            TempDir dir;
+            const auto ready = dir.file("ready");
+            const std::string code =
+                fmt::format("import time\nopen({:?}, 'w').write('1')\nend = time.time() + 30\n"
+                            "while time.time() < end:\n    {}\n",
+                            ready, busy ? "sum(range(1000))" : "time.sleep(1)");
+            Spawned target({interp.path, "-c", code});
+            REQUIRE(wait_for_file(ready, std::chrono::seconds(20)));
+            const auto trace = dir.file("trace");
+            const auto out = dir.file("p.json");
+            auto r = run({"/usr/bin/strace", "-f", "-qq", "-y", "-o", trace, "-e",
+                          "trace=pread64,process_vm_readv", "-E", "ASAN_OPTIONS=detect_leaks=0",
+                          cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "-d",
+                          "1", "-q", "-o", out});
+            INFO(interp.label << " stderr: " << r.err);
+            REQUIRE(r.status == 0);
+            const json profile = json::parse(read_file(out));
+            const double ticks = profile["stats"]["ticks"].get<double>();
+            std::istringstream lines(read_file(trace));
+            double statm_reads = 0;
+            double memory_reads = 0;
+            for (std::string line; std::getline(lines, line);) {
+                statm_reads += line.find("/statm>") != std::string::npos ? 1 : 0;
+                memory_reads += line.find("process_vm_readv(") != std::string::npos ? 1 : 0;
+            }
+            INFO("ticks " << ticks << ", statm reads " << statm_reads << ", memory reads "
+                          << memory_reads << ", samples " << profile["stats"]["thread_samples"]
+                          << ", idle skipped " << profile["stats"]["idle_skipped"]);
+            REQUIRE(ticks > 200);
+            if (busy) {
+                CHECK(statm_reads > 0.9 * ticks);
+                CHECK(memory_reads > 0.9 * ticks);
+            } else {
+                CHECK(profile["stats"]["thread_samples"].get<double>() == 0);
+                CHECK(profile["stats"]["idle_skipped"].get<double>() >= ticks);
+                CHECK(statm_reads < 5);
+                CHECK(memory_reads < 0.2 * ticks);
+            }
+        }
+    }
+}
+
 TEST_CASE("a pause signal sent while cpuprof is still attaching waits for the recording",
           "[integration][record]") {
     const auto& interp = interpreters().front();

@@ -100,6 +100,10 @@ class Sampler {
     Process& add_process(Target& target, std::unique_ptr<Target> owned);
     void scan_children(std::int64_t now);
     void sample_tick(Process& process, std::uint32_t tick_index);
+    /// How many threads the process has when every one of them is known to be asleep still
+    /// (OnCpuMemo, from this tick's schedstat lines), else 0 (also with --idle, or a thread
+    /// that must be looked at).
+    std::size_t all_idle(Process& process);
     void select_threads(Process& process, RemoteAddr gil);
     void read_selected(Process& process, std::uint32_t tick_index);
     void refresh_threads(Process& process);

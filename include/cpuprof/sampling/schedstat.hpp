@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 
 namespace cpuprof::sampling {
 
@@ -36,15 +37,26 @@ class SchedstatCpuSource final : public CounterSource {
     [[nodiscard]] static std::optional<std::uint64_t> parse(std::string_view text);
     /// Both counters of a schedstat line.
     [[nodiscard]] static std::optional<Line> parse_line(std::string_view text);
-    /// The thread's schedstat line now (its file opened by open()).
+    /// The thread's schedstat line (its file opened by open()): read once per tick, the same
+    /// line again for every later look in that tick (the idle pre-check, the on-CPU check and
+    /// the CPU-time delta share one pread).
     [[nodiscard]] std::optional<Line> read_line(Tid tid);
+    /// Starts a tick: the next read_line() of each thread reads its file again. Until the
+    /// first call every read_line() reads the file.
+    void begin_tick() noexcept { ++tick_; }
 
     bool open(Tid tid) override;
     [[nodiscard]] std::optional<std::uint64_t> read(Tid tid) override;
     void close(Tid tid) override;
 
   private:
+    struct Cached {
+        std::uint64_t tick = 0;
+        Line line;
+    };
     process::ThreadFiles files_;
+    std::unordered_map<Tid, Cached> cached_;
+    std::uint64_t tick_ = 0; ///< 0: no tick begun, nothing served from cached_
 };
 
 } // namespace cpuprof::sampling

@@ -91,3 +91,43 @@ TEST_CASE("a thread that stays on a CPU keeps its schedstat line; one put on a C
     INFO("pairs of reads 100 µs apart that matched while the thread ran: " << unchanged);
     CHECK(unchanged > 0); // what a runtime-only idle check mistook for idleness
 }
+
+TEST_CASE("within a tick a thread's schedstat line is read once, and again the next tick",
+          "[sampling]") {
+    // A thread that sleeps and wakes every 200 µs moves its schedstat line between any two
+    // reads a few milliseconds apart.
+    std::atomic<bool> stop{false};
+    std::promise<Tid> napper_tid;
+    std::thread napper([&] {
+        napper_tid.set_value(::gettid());
+        while (!stop.load(std::memory_order_relaxed)) {
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    });
+    const Tid tid = napper_tid.get_future().get();
+    SchedstatCpuSource source;
+    REQUIRE(source.open(tid));
+    // Before any tick, every read reads the file.
+    const auto first = source.read_line(tid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto second = source.read_line(tid);
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(second->switches_in > first->switches_in);
+    // In a tick, later reads give the tick's first line, however much the thread moved since.
+    source.begin_tick();
+    const auto in_tick = source.read_line(tid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    CHECK(source.read_line(tid) == in_tick);
+    CHECK(source.read(tid) == in_tick->runtime_ns);
+    // The next tick reads it again.
+    source.begin_tick();
+    const auto next_tick = source.read_line(tid);
+    REQUIRE(next_tick);
+    CHECK(next_tick->switches_in > in_tick->switches_in);
+    // A closed thread's line is not served from the tick any more.
+    source.close(tid);
+    CHECK_FALSE(source.read_line(tid));
+    stop = true;
+    napper.join();
+}
