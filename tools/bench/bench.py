@@ -314,7 +314,7 @@ def main():
                   flush=True)
             configs = [c for c in CONFIGS if c["name"] in ("1 kHz", "1 kHz --blocking",
                                                             "200 Hz --native")]
-            results["syscalls"] = bench_syscalls(settings, configs, (1, args.threads), tmp)
+            results["syscalls"] = bench_syscalls(settings, configs, (1, args.threads, 0), tmp)
         if "rss" in sections:
             print(f"RSS: {args.rss_seconds:.0f} s at 1 kHz on {args.branch ** 4} call paths",
                   file=sys.stderr, flush=True)

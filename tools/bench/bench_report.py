@@ -144,7 +144,8 @@ def _syscalls_section(found):
         return
     for threads, rows in found["workloads"].items():
         for name, counts in rows.items():
-            label = f"{threads} thread{'s' if threads != '1' else ''}, {name}"
+            label = (f"1 thread asleep, {name}" if threads == "0" else
+                     f"{threads} thread{'s' if threads != '1' else ''}, {name}")
             if "error" in counts:
                 print(f"  {label:<28} not available: {counts['error']}")
                 continue

@@ -69,7 +69,8 @@ def bench_syscalls(settings, configs, thread_counts, tmp):
     results = {"available": True, "workloads": {}}
     for threads in thread_counts:
         rows = {}
-        for config in configs:
+        # 0: a program whose one thread sleeps; only the first configuration (1 kHz) for it.
+        for config in configs[:1] if threads == 0 else configs:
             try:
                 rows[config["name"]] = syscalls_per_tick(settings, config, threads, tmp)
             except (RunError, subprocess.TimeoutExpired, OSError, ValueError) as e:

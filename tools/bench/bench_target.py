@@ -1,7 +1,8 @@
 """Benchmark target: a fixed amount of pure-Python work about 30 frames deep.
 
 Usage: python bench_target.py UNITS [THREADS] [READY_FILE] [GO_FILE] [DONE_FILE] [PAIRS]
-Prints the seconds the work took (wall clock of the work only) on stdout.
+Prints the seconds the work took (wall clock of the work only) on stdout. THREADS 0 is an idle
+program: the main thread sleeps UNITS milliseconds instead of working.
 
 READY_FILE is created (atomically, holding the pid) once the interpreter is up. With GO_FILE the
 work waits until that file exists, spinning in Python so that a profiler attached meanwhile has a
@@ -50,7 +51,9 @@ def wait_for(path):
 
 def timed_work(units, threads):
     start = time.perf_counter()
-    if threads == 1:
+    if threads == 0:
+        time.sleep(units / 1000)
+    elif threads == 1:
         descend(28, units)
     else:
         share = units // threads
