@@ -42,15 +42,6 @@ bool set_normal(std::uint64_t slice_ns) {
     return syscall(SYS_sched_setattr, 0, &attr, 0) == 0;
 }
 
-bool try_short_slice() {
-    if (!set_normal(kSamplerSliceNs)) {
-        return false;
-    }
-    KernelSchedAttr attr;
-    return get_attr(attr) && attr.sched_policy == SCHED_OTHER &&
-           attr.sched_runtime == kSamplerSliceNs;
-}
-
 std::optional<std::string> try_realtime() {
     sched_param param{};
     param.sched_priority = sched_get_priority_min(SCHED_FIFO);
@@ -77,11 +68,14 @@ const char* priority_name(SamplerPriority priority) noexcept {
 
 PriorityOutcome raise_sampling_priority(SamplerPriority best) {
     PriorityOutcome outcome;
-    if (best == SamplerPriority::ShortSlice) {
-        if (try_short_slice()) {
+    if (best == SamplerPriority::ShortSlice && set_normal(kSamplerSliceNs)) {
+        // Read back: a kernel without custom slices accepts the request and ignores it.
+        if (const auto state = scheduling_state(); state && state->slice_ns == kSamplerSliceNs) {
             outcome.priority = SamplerPriority::ShortSlice;
             return outcome;
         }
+    }
+    if (best == SamplerPriority::ShortSlice) {
         outcome.note = "this kernel has no custom slices (Linux 6.12+)";
     }
     if (best != SamplerPriority::Normal) {
@@ -98,9 +92,6 @@ PriorityOutcome raise_sampling_priority(SamplerPriority best) {
 }
 
 void lower_sampling_priority() {
-    sched_param param{};
-    param.sched_priority = 0;
-    pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
     set_normal(0);
 }
 
