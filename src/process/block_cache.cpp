@@ -90,6 +90,21 @@ void BlockCache::touched(std::vector<RemoteAddr>& out) const {
     }
 }
 
+const std::byte* BlockCache::view(RemoteAddr address, std::size_t length) const noexcept {
+    const RemoteAddr offset = address & static_cast<RemoteAddr>(block_size_ - 1);
+    if (length == 0 || offset + length > block_size_) {
+        return nullptr;
+    }
+    const RemoteAddr base = address - offset;
+    // A stack's frames sit in one or two blocks: the previous block first, without a call.
+    if (last_ < used_ && blocks_[last_].base == base) {
+        blocks_[last_].touched = true;
+        return blocks_[last_].data.data() + offset;
+    }
+    const Block* block = block_for(base);
+    return block == nullptr ? nullptr : block->data.data() + offset;
+}
+
 int BlockCache::read(RemoteAddr address, void* destination, std::size_t length) const noexcept {
     // Most reads fall inside the block the previous one came from (the frames of a stack sit
     // next to each other): no search.

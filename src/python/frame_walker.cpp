@@ -30,8 +30,16 @@ int FrameWalker::line_of(const CodeInfo& code, int byte_offset) {
     return line;
 }
 
-bool FrameWalker::read_frame(RemoteAddr address) {
-    return memory_.read(address, frame_.data(), frame_.size()) == 0;
+std::span<const std::byte> FrameWalker::read_frame(RemoteAddr address) {
+    // Read in place when the memory holds the frame already (the block cache a sampler reads
+    // through): no copy. Every field is taken from it before the next read (a code object's).
+    if (const std::byte* bytes = memory_.view(address, frame_.size())) {
+        return {bytes, frame_.size()};
+    }
+    if (memory_.read(address, frame_.data(), frame_.size()) != 0) {
+        return {};
+    }
+    return frame_;
 }
 
 ReadStatus FrameWalker::walk(RemoteAddr top, std::vector<PyFrame>& out, bool& truncated) {
@@ -55,14 +63,15 @@ ReadStatus FrameWalker::walk(RemoteAddr top, std::vector<PyFrame>& out, bool& tr
             truncated = true;
             break;
         }
-        if (!read_frame(address)) {
+        const std::span<const std::byte> frame = read_frame(address);
+        if (frame.empty()) {
             return ReadStatus::Failed;
         }
-        const RemoteAddr previous = field<RemoteAddr>(frame_, offsets_.frame.previous);
-        const RemoteAddr code_addr = field<RemoteAddr>(frame_, offsets_.frame.code);
+        const RemoteAddr previous = field<RemoteAddr>(frame, offsets_.frame.previous);
+        const RemoteAddr code_addr = field<RemoteAddr>(frame, offsets_.frame.code);
 
         if (interpreter_frames && offsets_.shim_owner >= 0 &&
-            field<std::uint8_t>(frame_, offsets_.frame.owner) == offsets_.shim_owner) {
+            field<std::uint8_t>(frame, offsets_.frame.owner) == offsets_.shim_owner) {
             // The shim frame a C call pushes below the frames of one eval-loop invocation.
             if (!out.empty()) {
                 out.back().is_entry = true;
@@ -77,20 +86,20 @@ ReadStatus FrameWalker::walk(RemoteAddr top, std::vector<PyFrame>& out, bool& tr
         int byte_offset = -1;
         bool is_entry = true;
         if (!interpreter_frames) {
-            const int lasti = field<std::int32_t>(frame_, offsets_.frame.lasti);
+            const int lasti = field<std::int32_t>(frame, offsets_.frame.lasti);
             byte_offset = lasti;
             if (offsets_.line_table == LineTableKind::Linetable && lasti >= 0) {
                 // 3.10 counts code units; a garbage count must not overflow the doubling.
                 byte_offset = lasti < (1 << 29) ? lasti * 2 : -1;
             }
         } else {
-            const RemoteAddr instr = field<RemoteAddr>(frame_, offsets_.frame.instr_ptr);
+            const RemoteAddr instr = field<RemoteAddr>(frame, offsets_.frame.instr_ptr);
             const RemoteAddr start =
                 code_addr + static_cast<RemoteAddr>(offsets_.code.code_adaptive);
             byte_offset =
                 instr >= start && instr - start < (1U << 30) ? static_cast<int>(instr - start) : -1;
             if (offsets_.frame.is_entry >= 0) {
-                is_entry = field<std::uint8_t>(frame_, offsets_.frame.is_entry) != 0;
+                is_entry = field<std::uint8_t>(frame, offsets_.frame.is_entry) != 0;
             } else {
                 is_entry = false; // set when the shim below this frame is reached
             }

@@ -64,6 +64,10 @@ class BlockCache final : public RemoteMemory {
 
     [[nodiscard]] int
     read(RemoteAddr address, void* destination, std::size_t length) const noexcept override;
+    /// The bytes inside one held block (loaded on demand like read()), or nullptr when the range
+    /// straddles two blocks or its block cannot be read: read() copies those.
+    [[nodiscard]] const std::byte* view(RemoteAddr address,
+                                        std::size_t length) const noexcept override;
     [[nodiscard]] Pid pid() const noexcept override { return inner_.pid(); }
 
   private:

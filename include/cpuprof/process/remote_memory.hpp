@@ -40,6 +40,15 @@ class RemoteMemory {
     [[nodiscard]] virtual std::size_t
     read_leading(std::span<const ReadRequest> requests) const noexcept;
 
+    /// The `length` bytes at `address` where they already sit in this process's memory (a cache
+    /// of the target's), or nullptr: the caller then read()s them. No copy is made, so the
+    /// pointer is valid only until the next call on this memory; take what is needed from it
+    /// first. A view counts as a read for whatever the implementation tracks.
+    [[nodiscard]] virtual const std::byte* view(RemoteAddr /*address*/,
+                                                std::size_t /*length*/) const noexcept {
+        return nullptr;
+    }
+
     /// The process this memory belongs to (0 for synthetic images); used in error messages.
     [[nodiscard]] virtual Pid pid() const noexcept { return 0; }
 

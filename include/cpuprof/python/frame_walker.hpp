@@ -6,6 +6,7 @@
 #include "cpuprof/python/offsets.hpp"
 #include "cpuprof/python/thread_stack.hpp"
 
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -25,8 +26,8 @@ class FrameWalker {
     [[nodiscard]] ReadStatus walk(RemoteAddr top, std::vector<PyFrame>& out, bool& truncated);
 
   private:
-    /// Reads one frame; returns false on a failed read.
-    bool read_frame(RemoteAddr address);
+    /// One frame's bytes, valid until the next read of memory_; empty when it cannot be read.
+    std::span<const std::byte> read_frame(RemoteAddr address);
     /// The line of an instruction, decoded once per (code object, offset) and remembered:
     /// decoding a line table from its start on every sample would dominate the sampling cost.
     int line_of(const CodeInfo& code, int byte_offset);

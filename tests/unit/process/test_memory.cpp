@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace cpuprof;
 using namespace cpuprof::process;
@@ -134,6 +135,47 @@ TEST_CASE("BlockCache serves nearby reads from one block read", "[process]") {
     CHECK(partial_cache.read(0x20010, &w, 4) == 0);
     CHECK(w == 42);
     CHECK(partial_cache.read(0x20100, &w, 4) == EFAULT);
+}
+
+TEST_CASE("BlockCache views bytes inside one block in place and leaves the rest to read()",
+          "[process]") {
+    BufferMemory image;
+    image.map(0x10000, 2 * 4096);
+    for (std::uint64_t i = 0; i < 2 * 4096 / 8; ++i) {
+        image.put<std::uint64_t>(0x10000 + i * 8, i);
+    }
+    CountingMemory counting(image);
+    BlockCache cache(counting);
+    // Plain memory has nothing to view: the caller reads.
+    CHECK(image.view(0x10000, 8) == nullptr);
+
+    const std::byte* bytes = cache.view(0x10000 + 80, 24);
+    REQUIRE(bytes != nullptr);
+    std::array<std::uint64_t, 3> words{};
+    std::memcpy(words.data(), bytes, sizeof words);
+    CHECK(words == std::array<std::uint64_t, 3>{10, 11, 12});
+    CHECK(counting.reads == 1); // the block was loaded on demand, once
+    const std::byte* again = cache.view(0x10000 + 4096 - 8, 8);
+    REQUIRE(again != nullptr);
+    std::uint64_t last = 0;
+    std::memcpy(&last, again, 8);
+    CHECK(last == 511);
+    CHECK(counting.reads == 1);
+    // A view counts as a touch: the block is in the set to prefetch next sample.
+    std::vector<RemoteAddr> touched;
+    cache.touched(touched);
+    CHECK(touched == std::vector<RemoteAddr>{0x10000});
+
+    // Straddling two blocks, empty, or in a block that cannot be read: no view, no read made.
+    CHECK(cache.view(0x10000 + 4096 - 8, 16) == nullptr);
+    CHECK(cache.view(0x10000, 0) == nullptr);
+    CHECK(counting.reads == 1);
+    CHECK(cache.view(0x40000, 8) == nullptr);
+    CHECK(counting.reads == 2);
+    // read() still serves the straddling range from both blocks.
+    std::array<std::uint64_t, 2> pair{};
+    REQUIRE(cache.read(0x10000 + 4096 - 8, pair.data(), 16) == 0);
+    CHECK(pair == std::array<std::uint64_t, 2>{511, 512});
 }
 
 TEST_CASE("BlockCache prefetches a stack's blocks in one batch and learns the next set",
