@@ -210,32 +210,37 @@ def bench_paired(args, settings, tmp):
                 configs[config["name"]] = {"available": False, "error": str(e)}
                 continue
             configs[config["name"]] = paired_figures(run)
-        neighbour = neighbour_row(args, settings, threads, configs.get("1 kHz"), tmp)
-        if neighbour is not None:
-            configs[bench_report.NEIGHBOUR] = neighbour
+        configs.update(neighbour_rows(args, settings, threads, configs.get("1 kHz"), tmp))
         results[workload] = {"threads": threads, "configs": configs}
     return results
 
 
-def neighbour_row(args, settings, threads, cpuprof_1khz, tmp):
-    """The same paired rounds with `neighbour` in cpuprof's place, burning at each 1 kHz wake-up
-    the CPU cpuprof's sampler spent per tick above a bare wake-up: the slowdown any process of
-    that cost on the other vCPU gives the work, touching nothing of it."""
+def neighbour_rows(args, settings, threads, cpuprof_1khz, tmp):
+    """The same paired rounds with `neighbour` in cpuprof's place, touching nothing of the work:
+    once burning at each 1 kHz wake-up the CPU cpuprof's sampler spent per tick above a bare
+    wake-up (what any process of cpuprof's cost gives the work), once only waking (what any
+    process that wakes at 1 kHz gives it). Like cpuprof, the neighbour does not wake while
+    paused."""
     if not os.access(args.neighbour, os.X_OK) or not cpuprof_1khz or \
             not cpuprof_1khz["available"]:
-        return None
+        return {}
     stats = cpuprof_1khz["stats"]
     sampler_us = stats["sampler_cpu_ns"] / max(stats["ticks"], 1) / 1e3
     floor = bench_wakeup_floor(args, rates=((1000, 2),)).get("1000", 0.0)
-    spin_us = max(sampler_us - floor, 0.0)
-    print(f"  {threads}-thread work, {args.recordings} x {args.pairs} pairs: neighbour spinning {spin_us:.1f} µs at "
-          "1 kHz", file=sys.stderr, flush=True)
-    try:
-        run = pooled(lambda: run_neighbour_paired(settings, 1000, spin_us, threads, tmp),
-                     args.recordings)
-    except RunError as e:
-        return {"available": False, "error": str(e)}
-    return {**paired_figures(run), "spin_us": spin_us, "cpuprof_sampler_us": sampler_us}
+    rows = {}
+    for name, spin_us in ((bench_report.NEIGHBOUR, max(sampler_us - floor, 0.0)),
+                          (bench_report.WAKER, 0.0)):
+        print(f"  {threads}-thread work, {args.recordings} x {args.pairs} pairs: neighbour "
+              f"spinning {spin_us:.1f} µs at 1 kHz", file=sys.stderr, flush=True)
+        try:
+            run = pooled(lambda spin=spin_us: run_neighbour_paired(settings, 1000, spin, threads,
+                                                                   tmp),
+                         args.recordings)
+        except RunError as e:
+            rows[name] = {"available": False, "error": str(e)}
+            continue
+        rows[name] = {**paired_figures(run), "spin_us": spin_us, "cpuprof_sampler_us": sampler_us}
+    return rows
 
 
 def pooled(record, recordings):

@@ -1,7 +1,8 @@
 """The benchmark's table on stdout and its verdicts against the targets of issue 7."""
 
 NOISY_LOAD = 2.0
-NEIGHBOUR = "1 kHz neighbour"  # the row bench.py adds to the paired rounds
+NEIGHBOUR = "1 kHz neighbour"  # the rows bench.py adds to the paired rounds
+WAKER = "1 kHz wake-up only"
 RSS_TARGET_SECONDS = 600
 
 
@@ -34,18 +35,22 @@ def _target(name, value, op, limit, unit, note=""):
 def targets(results):
     single = _get(results, "slowdown", "single", "configs") or {}
     paired = _get(results, "paired", "single", "configs") or {}
+    multi = _get(results, "paired", "multi") or {}
+    threads = multi.get("threads") or _get(results, "settings", "threads") or "several"
 
     def figure(config, key):
         return _get(single, config, "summary", key)
 
-    def slowdown(config):
+    def slowdown(config, rows=paired, whole=single):
         """The paired-rounds figure when there is one: whole-run medians drift with the VM."""
-        row = _get(paired, config)
+        row = _get(rows, config)
         if row and row.get("available"):
             ci = ("" if "ci_low_pct" not in row else
                   f" (95 % CI of the median {row['ci_low_pct']:+.2f}..{row['ci_high_pct']:+.2f} %)")
-            return row["slowdown_pct"], "paired rounds" + ci
-        return figure(config, "slowdown_pct"), "medians of whole runs"
+            # The neighbours stand in for a 1 kHz sampler only.
+            neighbours = _neighbour_note(rows) if config == "1 kHz" else ""
+            return row["slowdown_pct"], "paired rounds" + ci + neighbours
+        return _get(whole, config, "summary", "slowdown_pct"), "medians of whole runs"
 
     floor = _get(results, "wakeup_floor_us", "1000")
     found = [
@@ -53,8 +58,13 @@ def targets(results):
                 figure("1 kHz", "cpu_per_sample_us"), "<=", 40, "µs",
                 "" if floor is None else f"{floor:.1f} µs of it is waking up at all"),
         _target("yield at 1 kHz", figure("1 kHz", "yield"), ">=", 0.99, ""),
-        _target("slowdown at 1 kHz", *slowdown("1 kHz")[:1], "<=", 1, "%",
-                slowdown("1 kHz")[1] + _neighbour_note(paired)),
+        _target("slowdown at 1 kHz", *slowdown("1 kHz")[:1], "<=", 1, "%", slowdown("1 kHz")[1]),
+        _target(f"slowdown at 1 kHz, {threads} threads",
+                *slowdown("1 kHz", multi.get("configs") or {},
+                          _get(results, "slowdown", "multi", "configs") or {})[:1],
+                "<=", 1, "%",
+                slowdown("1 kHz", multi.get("configs") or {},
+                         _get(results, "slowdown", "multi", "configs") or {})[1]),
         _target("yield at 10 kHz", figure("10 kHz", "yield"), ">=", 0.9, ""),
         _target("slowdown with --native at 200 Hz", slowdown("200 Hz --native")[0], "<=", 5, "%",
                 _get(single, "200 Hz --native", "summary", "error")
@@ -73,11 +83,15 @@ def targets(results):
 
 
 def _neighbour_note(paired):
-    row = _get(paired, NEIGHBOUR)
-    if not row or not row.get("available"):
-        return ""
-    return (f"; a neighbour burning the same CPU and touching nothing: "
-            f"{row['slowdown_pct']:+.2f} %")
+    """What the neighbours in cpuprof's place gave the same work: the part of the slowdown any
+    process of cpuprof's CPU cost, or any process waking at 1 kHz, gives it on this machine."""
+    notes = []
+    for name, what in ((NEIGHBOUR, "a process burning the same CPU and touching nothing"),
+                       (WAKER, "one that only wakes at 1 kHz")):
+        row = _get(paired, name)
+        if row and row.get("available"):
+            notes.append(f"{what}: {row['slowdown_pct']:+.2f} %")
+    return "".join("; " + note for note in notes)
 
 
 def _fmt(value, spec, unit=""):
@@ -134,6 +148,11 @@ def _paired_table(workload):
               f"{row['spin_us']:.1f} µs (cpuprof's sampler spent {row['cpuprof_sampler_us']:.1f} "
               f"µs per tick, its wake-up included; the neighbour {row['neighbour_cpu_per_wakeup_us']:.1f} "
               "µs per wake-up), touching nothing of the work")
+    row = workload["configs"].get(WAKER)
+    if row and row.get("available"):
+        print(f"  {WAKER}: in cpuprof's place, a process that only wakes at 1 kHz "
+              f"({row['neighbour_cpu_per_wakeup_us']:.1f} µs per wake-up); neither neighbour wakes "
+              "while paused, as cpuprof does not")
 
 
 def _syscalls_section(found):

@@ -58,6 +58,43 @@ class Pooling(unittest.TestCase):
         self.assertGreaterEqual(figures["ci_high_pct"], figures["slowdown_pct"])
         self.assertAlmostEqual(figures["round_s"], 2.0)
 
+class Targets(unittest.TestCase):
+    @staticmethod
+    def paired_row(pct, low, high):
+        return {"available": True, "slowdown_pct": pct, "ci_low_pct": low, "ci_high_pct": high}
+
+    def test_both_workloads_are_held_to_the_slowdown_target(self):
+        single = {"1 kHz": self.paired_row(0.2, -0.1, 0.6),
+                  bench_report.NEIGHBOUR: self.paired_row(-0.1, -0.3, 0.1),
+                  bench_report.WAKER: self.paired_row(0.05, -0.2, 0.3)}
+        multi = {"1 kHz": self.paired_row(2.4, 1.9, 3.1),
+                 bench_report.NEIGHBOUR: self.paired_row(2.7, 2.0, 3.3),
+                 bench_report.WAKER: self.paired_row(1.7, 1.0, 2.4)}
+        results = {"paired": {"single": {"threads": 1, "configs": single},
+                              "multi": {"threads": 4, "configs": multi}}}
+        found = {t["name"]: t for t in bench_report.targets(results)}
+        one = found["slowdown at 1 kHz"]
+        self.assertEqual((one["value"], one["met"]), (0.2, True))
+        four = found["slowdown at 1 kHz, 4 threads"]
+        self.assertEqual((four["value"], four["met"], four["limit"]), (2.4, False, 1))
+        self.assertIn("-0.10..+0.60", one["note"])
+        self.assertIn("+1.90..+3.10", four["note"])
+        self.assertIn("touching nothing: +2.70 %", four["note"])
+        self.assertIn("only wakes at 1 kHz: +1.70 %", four["note"])
+        self.assertIn("only wakes at 1 kHz: +0.05 %", one["note"])
+        single["200 Hz --native"] = self.paired_row(2.5, 1.9, 3.9)
+        native = {t["name"]: t for t in bench_report.targets(results)}[
+            "slowdown with --native at 200 Hz"]
+        self.assertEqual(native["note"], "paired rounds (95 % CI of the median +1.90..+3.90 %)")
+
+    def test_whole_runs_stand_in_without_paired_rounds(self):
+        results = {"slowdown": {"multi": {"configs": {
+            "1 kHz": {"summary": {"slowdown_pct": 0.7}}}}},
+            "paired": {"multi": {"threads": 4, "configs": {}}}}
+        four = {t["name"]: t for t in bench_report.targets(results)}["slowdown at 1 kHz, 4 threads"]
+        self.assertEqual((four["value"], four["met"]), (0.7, True))
+        self.assertEqual(four["note"], "medians of whole runs")
+
 
 if __name__ == "__main__":
     unittest.main()
