@@ -88,14 +88,19 @@ class CountingMemory final : public RemoteMemory {
   private:
     const RemoteMemory& inner_;
 };
+
+/// Maps `blocks` 4 KiB blocks at `base`, each 8-byte word holding its index from `base`.
+void map_counted_words(BufferMemory& image, RemoteAddr base, std::uint64_t blocks) {
+    image.map(base, blocks * 4096);
+    for (std::uint64_t i = 0; i < blocks * 4096 / 8; ++i) {
+        image.put<std::uint64_t>(base + i * 8, i);
+    }
+}
 } // namespace
 
 TEST_CASE("BlockCache serves nearby reads from one block read", "[process]") {
     BufferMemory image;
-    image.map(0x10000, 3 * 4096);
-    for (std::uint64_t i = 0; i < 3 * 4096 / 8; ++i) {
-        image.put<std::uint64_t>(0x10000 + i * 8, i);
-    }
+    map_counted_words(image, 0x10000, 3);
     CountingMemory counting(image);
     BlockCache cache(counting);
     std::uint64_t v = 0;
@@ -140,10 +145,7 @@ TEST_CASE("BlockCache serves nearby reads from one block read", "[process]") {
 TEST_CASE("BlockCache views bytes inside one block in place and leaves the rest to read()",
           "[process]") {
     BufferMemory image;
-    image.map(0x10000, 2 * 4096);
-    for (std::uint64_t i = 0; i < 2 * 4096 / 8; ++i) {
-        image.put<std::uint64_t>(0x10000 + i * 8, i);
-    }
+    map_counted_words(image, 0x10000, 2);
     CountingMemory counting(image);
     BlockCache cache(counting);
     // Plain memory has nothing to view: the caller reads.
@@ -181,11 +183,8 @@ TEST_CASE("BlockCache views bytes inside one block in place and leaves the rest 
 TEST_CASE("BlockCache prefetches a stack's blocks in one batch and learns the next set",
           "[process]") {
     BufferMemory image;
-    image.map(0x10000, 2 * 4096); // two mapped blocks, a hole, one more block
+    map_counted_words(image, 0x10000, 2); // two mapped blocks, a hole, one more block
     image.map(0x13000, 4096);
-    for (std::uint64_t i = 0; i < 2 * 4096 / 8; ++i) {
-        image.put<std::uint64_t>(0x10000 + i * 8, i);
-    }
     image.put<std::uint64_t>(0x13000, 4242);
     CountingMemory counting(image);
     BlockCache cache(counting);
