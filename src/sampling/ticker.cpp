@@ -20,9 +20,21 @@ std::int64_t monotonic_ns() {
     return static_cast<std::int64_t>(ts.tv_sec) * kNsPerSecond + ts.tv_nsec;
 }
 
+std::int64_t kernel_tick_ns() {
+    timespec resolution{};
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &resolution) != 0) {
+        return 0;
+    }
+    return static_cast<std::int64_t>(resolution.tv_sec) * kNsPerSecond + resolution.tv_nsec;
+}
+
 Ticker::Ticker(double rate_hz, bool jitter)
     : period_ns_(std::max<std::int64_t>(1, static_cast<std::int64_t>(kNsPerSecond / rate_hz)))
     , jitter_(jitter) {
+    const std::int64_t tick = kernel_tick_ns();
+    if (tick == 0 || period_ns_ < tick) {
+        timers_.emplace();
+    }
     start_at(monotonic_ns());
 }
 
@@ -31,6 +43,7 @@ void Ticker::start_at(std::int64_t now_ns) {
     index_ = 0;
     random_state_ ^= static_cast<std::uint64_t>(now_ns);
     offset_ns_ = draw_offset();
+    following_offset_ns_ = draw_offset();
 }
 
 void Ticker::resume_at(std::int64_t now_ns) {
@@ -39,6 +52,7 @@ void Ticker::resume_at(std::int64_t now_ns) {
         next_ns_ = now_ns;
     }
     offset_ns_ = draw_offset();
+    following_offset_ns_ = draw_offset();
 }
 
 std::int64_t Ticker::draw_offset() noexcept {
@@ -66,7 +80,8 @@ void Ticker::account(std::int64_t now_ns, Tick& tick) {
     tick.index = index_;
     ++index_;
     next_ns_ += period_ns_;
-    offset_ns_ = draw_offset();
+    offset_ns_ = following_offset_ns_;
+    following_offset_ns_ = draw_offset();
 }
 
 bool Ticker::wait(Tick& tick, const std::atomic<bool>* stop) {
@@ -79,6 +94,11 @@ bool Ticker::wait(Tick& tick, const std::atomic<bool>* stop) {
         if (now >= deadline) {
             account(now, tick);
             return true;
+        }
+        if (deadline - now <= kStopCheckNs && sleeps_on_timer_pair()) {
+            // Woken at the deadline, or early by a signal: the loop looks at the clock again.
+            timers_->sleep_until(deadline, following_deadline_ns());
+            continue;
         }
         const std::int64_t target = std::min(deadline, now + kStopCheckNs);
         const timespec ts = to_timespec(target);

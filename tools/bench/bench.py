@@ -176,16 +176,18 @@ def bench_slowdown(args, settings, tmp):
     return results
 
 
-def bench_wakeup_floor(args, rates=((100, 2), (1000, 2), (10000, 1))):
+def bench_wakeup_floor(args, rates=((100, 2), (1000, 2), (10000, 1)), nanosleep=False):
     """The CPU per wake-up of a thread that does nothing else (wakeup_floor), at each rate, with
-    another thread spinning meanwhile (as the profiled work does), median of 3."""
+    another thread spinning meanwhile (as the profiled work does), median of 3. It sleeps as
+    cpuprof's ticker does (two timers in turn), or with one clock_nanosleep per deadline."""
     floor = {}
     if not os.access(args.wakeup_floor, os.X_OK):
         return floor
     for rate, seconds in rates:
         figures = []
         for _ in range(3):
-            done = subprocess.run([args.wakeup_floor, str(rate), str(seconds), "--busy"],
+            done = subprocess.run([args.wakeup_floor, str(rate), str(seconds), "--busy"]
+                                  + (["--nanosleep"] if nanosleep else []),
                                   capture_output=True, text=True)
             if done.returncode == 0:
                 figures.append(json.loads(done.stdout)["cpu_per_wakeup_us"])
@@ -302,6 +304,7 @@ def main():
         if "slowdown" in sections and os.access(args.wakeup_floor, os.X_OK):
             print("wake-up floor: CPU per wake-up of a thread doing nothing", file=sys.stderr)
             results["wakeup_floor_us"] = bench_wakeup_floor(args)
+            results["wakeup_floor_nanosleep_us"] = bench_wakeup_floor(args, nanosleep=True)
         if "slowdown" in sections:
             print("slowdown, CPU per sample, yield, first sample:", file=sys.stderr)
             results["slowdown"] = bench_slowdown(args, settings, tmp)

@@ -208,8 +208,12 @@ def print_report(results):
     if "wakeup_floor_us" in results:
         floor = ", ".join(f"{int(rate):,} Hz {us:.1f} µs"
                           for rate, us in results["wakeup_floor_us"].items())
-        print(f"\nwake-up floor (CPU of a thread that only sleeps to deadlines, another thread "
-              f"spinning): {floor}")
+        print(f"\nwake-up floor (CPU of a thread that only sleeps to deadlines as cpuprof does, "
+              f"another thread spinning): {floor}")
+    if "wakeup_floor_nanosleep_us" in results:
+        floor = ", ".join(f"{int(rate):,} Hz {us:.1f} µs"
+                          for rate, us in results["wakeup_floor_nanosleep_us"].items())
+        print(f"the same with one clock_nanosleep per deadline: {floor}")
     if "slowdown" in results:
         print("\nslowdown: of the work's own time; CPU/sample: cpuprof's whole CPU time (wait4) / "
               "samples;\nsampler: the sampling thread's CPU / samples; other: CPU outside the "

@@ -5,12 +5,15 @@
 // on a VM the vCPUs share physical cores and the host, so any neighbour's CPU slows the work a
 // little, whatever it does.
 //   neighbour RATE_HZ SPIN_US
+// It sleeps to its deadlines on cpuprof's own ticker (sampling::Ticker).
 // Like `cpuprof record`, SIGUSR1 pauses it and SIGUSR2 resumes it, and like cpuprof's sampler
 // it does not wake at all while paused: the paired rounds then compare the work beside a
 // process that wakes at RATE_HZ with the work alone, the wake-ups included (on these VMs a
 // process that only wakes at 1 kHz slows a multi-threaded GIL-bound work by 1-3 %). On
 // SIGTERM or SIGINT it prints one JSON line, {"rate_hz": 1000, "wakeups": N,
 // "cpu_per_wakeup_us": ...}, counting the wake-ups while not paused, and exits.
+#include "cpuprof/sampling/ticker.hpp"
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -76,26 +79,20 @@ int main(int argc, char** argv) {
     for (int sig : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT}) {
         sigaction(sig, &action, nullptr);
     }
-    const auto period = static_cast<long long>(1e9 / rate);
     const auto spin = static_cast<long long>(spin_us * 1e3);
     long long wakeups = 0;
     long long cpu_ns = 0;
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long deadline = to_ns(now);
     long long mark = thread_cpu_ns();
+    cpuprof::sampling::Ticker ticker(rate);
+    cpuprof::sampling::Tick tick;
     while (stop == 0) {
         if (paused != 0) {
             wait_until_resumed();
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            deadline = to_ns(now); // the deadlines start again from now, as cpuprof's do
+            ticker.resume_at(cpuprof::sampling::monotonic_ns()); // as cpuprof's sampler does
             mark = thread_cpu_ns();
             continue;
         }
-        deadline += period;
-        const timespec ts{static_cast<time_t>(deadline / 1'000'000'000LL),
-                          static_cast<long>(deadline % 1'000'000'000LL)};
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+        ticker.wait(tick); // a signal ends no sleep early: its flag is seen at the deadline
         const long long woke = thread_cpu_ns();
         if (paused != 0) {
             continue; // paused during the sleep: this wake-up is not counted

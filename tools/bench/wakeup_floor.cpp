@@ -1,11 +1,16 @@
 // The CPU a thread spends only on waking up at a rate, with nothing to do: the floor under
-// cpuprof's CPU per sample. It sleeps to absolute CLOCK_MONOTONIC deadlines (as cpuprof's ticker
-// does) and prints one JSON line:
-//   wakeup_floor RATE_HZ SECONDS [--busy]
-//   {"rate_hz": 1000, "wakeups": 3000, "busy": false, "cpu_per_wakeup_us": 31.2}
+// cpuprof's CPU per sample. It sleeps to absolute CLOCK_MONOTONIC deadlines the way cpuprof's
+// ticker does (two timerfds in turn, sampling::DeadlineTimers), or with one clock_nanosleep per
+// deadline (--nanosleep), and prints one JSON line:
+//   wakeup_floor RATE_HZ SECONDS [--busy] [--nanosleep]
+//   {"rate_hz": 1000, "wakeups": 3000, "busy": false, "method": "timers",
+//   "cpu_per_wakeup_us": 21.2}
 // With --busy a second thread spins meanwhile, as a profiled program does on the other CPU.
-// On a VM every wake-up of an idle vCPU also costs an exit to the hypervisor; that cost is
-// charged to the thread that wakes and is the larger part of a sample at 1 kHz there.
+// On a VM every wake-up of an idle vCPU also costs exits to the hypervisor (the halt, the timer
+// reprogrammed); the kernel charges the thread that wakes from the moment the timer interrupt
+// wakes it, so that cost is the larger part of a sample at 1 kHz there.
+#include "cpuprof/sampling/ticker.hpp"
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -22,9 +27,17 @@ long long to_ns(const timespec& t) {
 } // namespace
 
 int main(int argc, char** argv) {
-    const bool busy = argc == 4 && std::strcmp(argv[3], "--busy") == 0;
-    if (argc != 3 && !busy) {
-        std::fputs("usage: wakeup_floor RATE_HZ SECONDS [--busy]\n", stderr);
+    bool busy = false;
+    bool nanosleep = false;
+    bool known = argc >= 3;
+    for (int i = 3; i < argc; ++i) {
+        busy = busy || std::strcmp(argv[i], "--busy") == 0;
+        nanosleep = nanosleep || std::strcmp(argv[i], "--nanosleep") == 0;
+        known = known &&
+                (std::strcmp(argv[i], "--busy") == 0 || std::strcmp(argv[i], "--nanosleep") == 0);
+    }
+    if (!known) {
+        std::fputs("usage: wakeup_floor RATE_HZ SECONDS [--busy] [--nanosleep]\n", stderr);
         return 2;
     }
     const double rate = std::atof(argv[1]);
@@ -48,9 +61,16 @@ int main(int argc, char** argv) {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
     long long deadline = to_ns(now);
+    cpuprof::sampling::Ticker ticker(rate);
+    cpuprof::sampling::Tick tick;
     timespec cpu_start{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_start);
+    ticker.start_at(deadline);
     for (long long i = 0; i < wakeups; ++i) {
+        if (!nanosleep) {
+            ticker.wait(tick);
+            continue;
+        }
         deadline += period;
         const timespec ts{static_cast<time_t>(deadline / 1'000'000'000LL),
                           static_cast<long>(deadline % 1'000'000'000LL)};
@@ -63,8 +83,12 @@ int main(int argc, char** argv) {
     if (spinner.joinable()) {
         spinner.join();
     }
-    std::printf("{\"rate_hz\": %g, \"wakeups\": %lld, \"busy\": %s, \"cpu_per_wakeup_us\": %.2f}\n",
-                rate, wakeups, busy ? "true" : "false",
+    const char* method = nanosleep
+                             ? "nanosleep"
+                             : (ticker.sleeps_on_timer_pair() ? "timer pair" : "ticker nanosleep");
+    std::printf("{\"rate_hz\": %g, \"wakeups\": %lld, \"busy\": %s, \"method\": \"%s\", "
+                "\"cpu_per_wakeup_us\": %.2f}\n",
+                rate, wakeups, busy ? "true" : "false", method,
                 static_cast<double>(to_ns(cpu_end) - to_ns(cpu_start)) / 1e3 /
                     static_cast<double>(wakeups));
     return 0;

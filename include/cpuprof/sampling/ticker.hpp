@@ -1,8 +1,11 @@
 #pragma once
 
+#include "cpuprof/sampling/deadline_timers.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <ctime>
+#include <optional>
 
 namespace cpuprof::sampling {
 
@@ -19,6 +22,14 @@ struct Tick {
 /// program doing periodic work cannot alias with the sampler and show a false split. When the
 /// sampler falls more than a period behind, the missed deadlines are skipped and counted as
 /// lost rather than bunched up.
+///
+/// A period shorter than the kernel's tick is slept on DeadlineTimers, with the deadline after
+/// the next one known in advance (its jitter is drawn a period ahead): there the next deadline
+/// is usually the CPU's earliest timer, and clock_nanosleep would write the timer hardware at
+/// most ticks (1 kHz under HZ=250 here: 0.73 writes per tick). At the tick's period or longer
+/// the tick is pending first anyway, clock_nanosleep writes nothing either, and it is the one
+/// system call; it also serves deadlines more than a stop check away, and any rate when no
+/// timerfd could be opened.
 class Ticker {
   public:
     explicit Ticker(double rate_hz, bool jitter = true);
@@ -32,8 +43,16 @@ class Ticker {
     void account(std::int64_t now_ns, Tick& tick);
 
     [[nodiscard]] std::int64_t period_ns() const noexcept { return period_ns_; }
+    /// Whether the sleeps go to the two timers (see above) rather than clock_nanosleep.
+    [[nodiscard]] bool sleeps_on_timer_pair() const noexcept {
+        return timers_ && timers_->usable();
+    }
     /// The next deadline (with its jitter).
     [[nodiscard]] std::int64_t next_deadline_ns() const noexcept { return next_ns_ + offset_ns_; }
+    /// The deadline after that one, should no tick be lost.
+    [[nodiscard]] std::int64_t following_deadline_ns() const noexcept {
+        return next_ns_ + period_ns_ + following_offset_ns_;
+    }
     void start_at(std::int64_t now_ns);
     /// Goes on after a pause: the next deadline falls in the period starting at `now_ns`, and
     /// the deadlines of the pause are skipped without being counted as lost (tick indexes keep
@@ -45,11 +64,16 @@ class Ticker {
 
     std::int64_t period_ns_;
     bool jitter_;
-    std::int64_t next_ns_ = 0;   ///< start of the period of the next deadline
-    std::int64_t offset_ns_ = 0; ///< where in that period the deadline falls
+    std::int64_t next_ns_ = 0;             ///< start of the period of the next deadline
+    std::int64_t offset_ns_ = 0;           ///< where in that period the deadline falls
+    std::int64_t following_offset_ns_ = 0; ///< the same for the period after it
     std::uint64_t index_ = 0;
     std::uint64_t random_state_ = 0x9e3779b97f4a7c15ULL;
+    std::optional<DeadlineTimers> timers_; ///< when the period is shorter than the tick
 };
+
+/// The kernel's tick period (1/HZ, the resolution of its coarse clocks); 0 if unknown.
+[[nodiscard]] std::int64_t kernel_tick_ns();
 
 /// CLOCK_MONOTONIC in nanoseconds.
 [[nodiscard]] std::int64_t monotonic_ns();

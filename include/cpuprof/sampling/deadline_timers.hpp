@@ -1,0 +1,42 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace cpuprof::sampling {
+
+/// Sleeps to absolute CLOCK_MONOTONIC deadlines on two timerfds used in turn: while the thread
+/// waits for one deadline, the one after it is already armed on the other timer. Arming a timer
+/// that is not the earliest one pending on its CPU leaves the CPU's timer hardware as it is,
+/// whereas every clock_nanosleep arms the earliest one, and the kernel writes the new expiry to
+/// the hardware (the TSC-deadline MSR; on a VM each write is an exit to the hypervisor, 5-15 µs
+/// on these machines, charged to the thread that sleeps). The expiry of the pending timer then
+/// programs the next one from the timer interrupt, where the kernel reprograms anyway.
+class DeadlineTimers {
+  public:
+    /// Opens the two timers; usable() says whether that worked.
+    DeadlineTimers();
+    ~DeadlineTimers();
+    DeadlineTimers(const DeadlineTimers&) = delete;
+    DeadlineTimers& operator=(const DeadlineTimers&) = delete;
+
+    [[nodiscard]] bool usable() const noexcept { return fds_[0] >= 0 && fds_[1] >= 0; }
+
+    /// Blocks until `deadline`, with `following` (a later deadline) armed on the other timer
+    /// meanwhile. Returns true once the deadline has passed; false when a signal interrupted
+    /// the wait or a timer failed (then usable() is false from now on).
+    bool sleep_until(std::int64_t deadline_ns, std::int64_t following_ns);
+
+    /// The deadline each timer is armed for, kNotArmed if none (for tests).
+    [[nodiscard]] std::int64_t armed(int timer) const noexcept { return armed_[timer]; }
+    static constexpr std::int64_t kNotArmed = -1;
+
+  private:
+    bool arm(int timer, std::int64_t deadline_ns);
+    void close_all() noexcept;
+
+    std::array<int, 2> fds_{-1, -1};
+    std::array<std::int64_t, 2> armed_{kNotArmed, kNotArmed};
+};
+
+} // namespace cpuprof::sampling
