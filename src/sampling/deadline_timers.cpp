@@ -49,6 +49,9 @@ bool DeadlineTimers::sleep_until(std::int64_t deadline_ns, std::int64_t followin
     if (!usable()) {
         return false;
     }
+    if (deadline_ns <= 0) {
+        return true; // passed long ago, and an expiry of 0 would disarm the timer instead
+    }
     int next = armed_[0] == deadline_ns ? 0 : (armed_[1] == deadline_ns ? 1 : -1);
     if (next < 0) {
         // Out of step (the first tick, a pause, lost ticks): keep a timer that is already armed

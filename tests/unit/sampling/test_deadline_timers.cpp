@@ -128,6 +128,9 @@ TEST_CASE("each deadline is slept to on its own timer while the next one waits o
     CHECK(holder(timers, d3) == -1);
     CHECK(holder(timers, d4 + kMs) >= 0);
 
+    // An expiry of 0 would disarm a timerfd rather than fire it: such a deadline has passed.
+    REQUIRE(timers.sleep_until(0, kMs));
+
     // A deadline already passed returns without waiting for the following one.
     const std::int64_t now = monotonic_ns();
     REQUIRE(timers.sleep_until(now - kMs, now + 500 * kMs));
