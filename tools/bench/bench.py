@@ -178,8 +178,8 @@ def bench_slowdown(args, settings, tmp):
 
 def bench_wakeup_floor(args, rates=((100, 2), (1000, 2), (10000, 1)), nanosleep=False):
     """The CPU per wake-up of a thread that does nothing else (wakeup_floor), at each rate, with
-    another thread spinning meanwhile (as the profiled work does), median of 3. It sleeps as
-    cpuprof's ticker does (two timers in turn), or with one clock_nanosleep per deadline."""
+    another thread spinning meanwhile (as the profiled work does), median of 3. It sleeps on
+    cpuprof's ticker, or with one clock_nanosleep per deadline (how cpuprof slept before)."""
     floor = {}
     if not os.access(args.wakeup_floor, os.X_OK):
         return floor

@@ -205,15 +205,15 @@ def print_report(results):
     if max(m["loadavg_start"], m["loadavg_end"]) > NOISY_LOAD:
         print(f"NOTE: load average above {NOISY_LOAD:g}: other work shares the CPUs and the "
               "figures are noisy")
+    def floors(key):
+        return ", ".join(f"{int(rate):,} Hz {us:.1f} µs" for rate, us in results[key].items())
+
     if "wakeup_floor_us" in results:
-        floor = ", ".join(f"{int(rate):,} Hz {us:.1f} µs"
-                          for rate, us in results["wakeup_floor_us"].items())
         print(f"\nwake-up floor (CPU of a thread that only sleeps to deadlines as cpuprof does, "
-              f"another thread spinning): {floor}")
+              f"another thread spinning): {floors('wakeup_floor_us')}")
     if "wakeup_floor_nanosleep_us" in results:
-        floor = ", ".join(f"{int(rate):,} Hz {us:.1f} µs"
-                          for rate, us in results["wakeup_floor_nanosleep_us"].items())
-        print(f"the same with one clock_nanosleep per deadline: {floor}")
+        print(f"the same with one clock_nanosleep per deadline: "
+              f"{floors('wakeup_floor_nanosleep_us')}")
     if "slowdown" in results:
         print("\nslowdown: of the work's own time; CPU/sample: cpuprof's whole CPU time (wait4) / "
               "samples;\nsampler: the sampling thread's CPU / samples; other: CPU outside the "

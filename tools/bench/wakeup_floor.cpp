@@ -1,9 +1,10 @@
 // The CPU a thread spends only on waking up at a rate, with nothing to do: the floor under
-// cpuprof's CPU per sample. It sleeps to absolute CLOCK_MONOTONIC deadlines the way cpuprof's
-// ticker does (two timerfds in turn, sampling::DeadlineTimers), or with one clock_nanosleep per
-// deadline (--nanosleep), and prints one JSON line:
+// cpuprof's CPU per sample. It sleeps to absolute CLOCK_MONOTONIC deadlines on cpuprof's own
+// ticker (sampling::Ticker: two timerfds in turn when the period is shorter than the kernel's
+// tick, clock_nanosleep otherwise), or with one clock_nanosleep per deadline (--nanosleep), and
+// prints one JSON line:
 //   wakeup_floor RATE_HZ SECONDS [--busy] [--nanosleep]
-//   {"rate_hz": 1000, "wakeups": 3000, "busy": false, "method": "timers",
+//   {"rate_hz": 1000, "wakeups": 3000, "busy": false, "method": "timer pair",
 //   "cpu_per_wakeup_us": 21.2}
 // With --busy a second thread spins meanwhile, as a profiled program does on the other CPU.
 // On a VM every wake-up of an idle vCPU also costs exits to the hypervisor (the halt, the timer

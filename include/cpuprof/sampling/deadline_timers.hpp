@@ -8,9 +8,10 @@ namespace cpuprof::sampling {
 /// Sleeps to absolute CLOCK_MONOTONIC deadlines on two timerfds used in turn: while the thread
 /// waits for one deadline, the one after it is already armed on the other timer. Arming a timer
 /// that is not the earliest one pending on its CPU leaves the CPU's timer hardware as it is,
-/// whereas every clock_nanosleep arms the earliest one, and the kernel writes the new expiry to
-/// the hardware (the TSC-deadline MSR; on a VM each write is an exit to the hypervisor, 5-15 µs
-/// on these machines, charged to the thread that sleeps). The expiry of the pending timer then
+/// whereas a clock_nanosleep to the next deadline arms the earliest one whenever nothing else is
+/// due sooner, and the kernel writes the new expiry to the hardware (the TSC-deadline MSR; on a
+/// VM each write is an exit to the hypervisor, 5-15 µs on these machines, charged to the thread
+/// that sleeps). The expiry of the pending timer then
 /// programs the next one from the timer interrupt, where the kernel reprograms anyway.
 class DeadlineTimers {
   public:
