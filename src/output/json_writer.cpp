@@ -24,7 +24,9 @@ Json stats_json(const profile::SamplingStats& s) {
                 {"torn", s.torn},
                 {"unmerged", s.unmerged},
                 {"sampler_cpu_ns", s.sampler_cpu_ns},
-                {"paused_ns", s.paused_ns}};
+                {"paused_ns", s.paused_ns},
+                {"colocated_ticks", s.colocated_ticks},
+                {"sampler_moves", s.sampler_moves}};
 }
 
 // Names come from the target's memory: replace invalid UTF-8 rather than fail the output.

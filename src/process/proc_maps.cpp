@@ -57,6 +57,16 @@ std::vector<MemoryMap> parse_maps(std::string_view text) {
     return maps;
 }
 
+std::optional<RemoteAddr> load_start(const std::vector<MemoryMap>& maps, const std::string& path) {
+    std::optional<RemoteAddr> start;
+    for (const auto& map : maps) {
+        if (map.path == path && map.offset == 0 && (!start || map.start < *start)) {
+            start = map.start;
+        }
+    }
+    return start;
+}
+
 std::vector<MemoryMap> read_maps(Pid pid) {
     return parse_maps(read_proc_file(pid, "maps"));
 }

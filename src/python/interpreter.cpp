@@ -46,29 +46,18 @@ bool is_libpython(const std::string& path) {
     return name == ".so" || name.starts_with(".so.");
 }
 
-std::optional<RemoteAddr> load_start_of(const std::vector<process::MemoryMap>& maps,
-                                        const std::string& path) {
-    std::optional<RemoteAddr> start;
-    for (const auto& map : maps) {
-        if (map.path == path && map.offset == 0 && (!start || map.start < *start)) {
-            start = map.start;
-        }
-    }
-    return start;
-}
-
 std::vector<Candidate>
 candidates(Pid pid, const std::vector<process::MemoryMap>& maps, const std::string& exe) {
     std::vector<Candidate> out;
     for (const auto& map : maps) {
         if (is_libpython(map.path) &&
             std::none_of(out.begin(), out.end(), [&](auto& c) { return c.path == map.path; })) {
-            if (auto start = load_start_of(maps, map.path)) {
+            if (auto start = process::load_start(maps, map.path)) {
                 out.push_back({map.path, fmt::format("/proc/{}/root{}", pid, map.path), *start});
             }
         }
     }
-    if (auto start = load_start_of(maps, exe)) {
+    if (auto start = process::load_start(maps, exe)) {
         out.push_back({exe, fmt::format("/proc/{}/exe", pid), *start});
     }
     return out;

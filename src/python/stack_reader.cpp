@@ -1,6 +1,7 @@
 #include "cpuprof/python/stack_reader.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace cpuprof::python {
 
@@ -55,10 +56,38 @@ void StackReader::take_snapshot() {
             }
         }
     }
+    // After the frame pointers: a word that cannot be read (a thread exiting) ends the batch,
+    // and must not leave a check unread.
+    thread_words_.clear();
+    if (thread_word_offset_) {
+        for (const ThreadState& state : threads_) {
+            std::size_t index = kNoCheck;
+            if (state.thread_id != 0 && checks_.size() < process::BlockCache::kMaxTrailing) {
+                index = checks_.size();
+                checks_.push_back(
+                    {.address = state.thread_id + static_cast<RemoteAddr>(*thread_word_offset_)});
+            }
+            thread_words_.push_back(index);
+        }
+    }
     blocks_.clear();
     blocks_.prefetch(snapshot_bases_, checks_);
     snapshot_misses_ = blocks_.misses();
     snapshot_ = true;
+}
+
+std::optional<std::uint64_t> StackReader::thread_word(const ThreadState& state) const {
+    const std::less<const ThreadState*> before;
+    if (!snapshot_ || threads_.empty() || before(&state, threads_.data()) ||
+        !before(&state, threads_.data() + threads_.size())) {
+        return std::nullopt;
+    }
+    const auto index = static_cast<std::size_t>(&state - threads_.data());
+    if (index >= thread_words_.size() || thread_words_[index] >= checks_.size()) {
+        return std::nullopt;
+    }
+    const auto& word = checks_[thread_words_[index]];
+    return word.read ? std::optional(word.value) : std::nullopt;
 }
 
 RemoteAddr StackReader::gil_holder() {

@@ -45,6 +45,15 @@ bool DeadlineTimers::arm(int timer, std::int64_t deadline_ns) {
     return true;
 }
 
+bool DeadlineTimers::rearm_here() {
+    for (int timer = 0; timer < 2; ++timer) {
+        if (usable() && armed_[timer] != kNotArmed && !arm(timer, armed_[timer])) {
+            return false;
+        }
+    }
+    return usable();
+}
+
 bool DeadlineTimers::sleep_until(std::int64_t deadline_ns, std::int64_t following_ns) {
     if (!usable()) {
         return false;

@@ -138,6 +138,7 @@ void Sampler::scan_children(std::int64_t now) {
 
 StopReason Sampler::run(const std::atomic<bool>& stop) {
     const std::uint64_t cpu_at_start = thread_cpu_ns();
+    placement_.emplace();
     const PriorityOutcome priority = raise_sampling_priority();
     bool realtime = priority.priority == SamplerPriority::RealTime;
     {
@@ -221,11 +222,16 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
         if (config_.subprocesses && now >= next_child_scan_ns_) {
             scan_children(now);
         }
+        placement_->begin_tick();
+        moved_ = false;
         for (auto& process : processes_) {
             if (now >= process->next_refresh_ns) {
                 refresh_threads(*process);
             }
             sample_tick(*process, static_cast<std::uint32_t>(tick.index));
+        }
+        if (moved_) {
+            ticker.rearm_here();
         }
         // Descendants come and go; the recording ends with the target itself.
         std::erase_if(processes_, [&](const auto& p) {
@@ -250,6 +256,8 @@ StopReason Sampler::run(const std::atomic<bool>& stop) {
     profile_.stats.expected_ticks = static_cast<std::uint64_t>(
         (profile_.duration_s - static_cast<double>(paused_ns) / 1e9) * config_.rate_hz);
     profile_.stats.sampler_cpu_ns = thread_cpu_ns() - cpu_at_start;
+    profile_.stats.colocated_ticks = placement_->colocated();
+    profile_.stats.sampler_moves = placement_->moves();
     return reason;
 }
 
@@ -395,7 +403,7 @@ void Sampler::select_threads(Process& process, RemoteAddr gil) {
             if (!running && process::ThreadFiles::exhausted()) {
                 // No descriptor left under the open-file limit (warned at the thread refresh):
                 // its state is unknown, and it is sampled as if on a CPU.
-                selected_.push_back({&state, holds_gil});
+                selected_.push_back({&state, holds_gil, false});
                 continue;
             }
             if (!running) {
@@ -406,8 +414,41 @@ void Sampler::select_threads(Process& process, RemoteAddr gil) {
                 stats.idle_skipped++;
                 continue;
             }
+            selected_.push_back({&state, holds_gil, true});
+            continue;
         }
-        selected_.push_back({&state, holds_gil});
+        selected_.push_back({&state, holds_gil, holds_gil});
+    }
+}
+
+void Sampler::keep_off_target_cpus(Process& process, Placing when, RemoteAddr gil) {
+    Target& target = *process.target;
+    if (!target.knows_cpus() || !placement_->can_move()) {
+        return;
+    }
+    bool marked = false;
+    auto mark = [&](const python::ThreadState& state) {
+        if (auto cpu = target.thread_cpu(state)) {
+            placement_->mark_busy(*cpu);
+            marked = true;
+        }
+    };
+    if (when == Placing::Holder) {
+        // Right after the snapshot: its GIL state and CPU words are all this needs.
+        for (const auto& state : target.reader().threads()) {
+            if (gil != 0 && state.address == gil) {
+                mark(state);
+            }
+        }
+    } else {
+        for (const auto& pick : selected_) {
+            if (pick.on_cpu && !pick.holds_gil) {
+                mark(*pick.state);
+            }
+        }
+    }
+    if (marked) {
+        moved_ = placement_->settle() || moved_;
     }
 }
 
@@ -513,6 +554,10 @@ void Sampler::sample_tick(Process& process, std::uint32_t tick_index) {
         reader.take_snapshot();
     }
     const RemoteAddr gil = reader.gil_holder();
+    if (!hold) {
+        // Off the GIL holder's CPU before the rest of the tick runs beside it.
+        keep_off_target_cpus(process, Placing::Holder, gil);
+    }
     tick_stacks_.clear();
     tick_failures_ = 0;
 
@@ -523,6 +568,10 @@ void Sampler::sample_tick(Process& process, std::uint32_t tick_index) {
         // now, sampled this tick or not. Held threads are seized, so the kernel lets them go
         // should cpuprof die.
         process::settle_tracees();
+    }
+    if (!hold) {
+        // And off those of the threads found on a CPU without the GIL.
+        keep_off_target_cpus(process, Placing::Selected, 0);
     }
     read_selected(process, tick_index);
     reader.drop_snapshot();

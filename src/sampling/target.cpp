@@ -2,6 +2,7 @@
 
 #include "cpuprof/process/proc_files.hpp"
 #include "cpuprof/process/proc_maps.hpp"
+#include "cpuprof/process/rseq.hpp"
 
 #include <thread>
 
@@ -20,10 +21,14 @@ std::unique_ptr<Target> Target::attach(Pid pid, std::chrono::milliseconds wait) 
         try {
             // The reader keeps a reference to the memory it reads: the Target's own.
             std::unique_ptr<Target> target(new Target(pid, nullptr));
-            auto interpreter =
-                python::locate_interpreter(pid, target->memory_, process::read_maps(pid));
+            const auto maps = process::read_maps(pid);
+            auto interpreter = python::locate_interpreter(pid, target->memory_, maps);
             target->reader_ =
                 std::make_unique<python::StackReader>(target->memory_, std::move(interpreter));
+            if (auto offset = process::rseq_cpu_offset(pid, target->memory_, maps)) {
+                target->reader_->watch_thread_word(*offset);
+                target->knows_cpus_ = true;
+            }
             target->refresh_threads();
             return target;
         } catch (const PermissionError&) {
@@ -46,6 +51,11 @@ std::unique_ptr<Target> Target::attach(Pid pid, std::chrono::milliseconds wait) 
 bool Target::refresh_threads() {
     os_tids_ = process::list_threads(pid_);
     return reader_->refresh_threads(os_tids_);
+}
+
+std::optional<unsigned> Target::thread_cpu(const python::ThreadState& state) const {
+    const auto word = reader_->thread_word(state);
+    return word ? process::decode_rseq_cpu(*word) : std::nullopt;
 }
 
 void Target::forget_thread(Tid tid) {

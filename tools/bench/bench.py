@@ -24,6 +24,7 @@ import tempfile
 
 import bench_report
 from bench_runs import RunError, run_many_stacks, run_neighbour_paired, run_paired, run_work
+from bench_placement import bench_placement
 from bench_syscalls import bench_syscalls
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,7 +38,7 @@ CONFIGS = [
     {"name": "200 Hz --native", "rate": 200, "flags": ["--native"]},
 ]
 POOLED = "1 kHz"  # the paired configuration measured over --recordings recordings
-SECTIONS = ("slowdown", "paired", "syscalls", "rss", "output")
+SECTIONS = ("slowdown", "paired", "syscalls", "placement", "rss", "output")
 
 
 def parse_args():
@@ -323,6 +324,10 @@ def main():
             configs = [c for c in CONFIGS if c["name"] in ("1 kHz", "1 kHz --blocking",
                                                             "200 Hz --native")]
             results["syscalls"] = bench_syscalls(settings, configs, (1, args.threads, 0), tmp)
+        if "placement" in sections:
+            print("where the sampler runs (tracefs, 1 kHz):", file=sys.stderr, flush=True)
+            results["placement"] = [bench_placement(settings, threads, tmp)
+                                    for threads in (1, args.threads)]
         if "rss" in sections:
             print(f"RSS: {args.rss_seconds:.0f} s at 1 kHz on {args.branch ** 4} call paths",
                   file=sys.stderr, flush=True)

@@ -172,6 +172,21 @@ def _syscalls_section(found):
             print(f"  {label:<28} {total:5.1f}: {calls}")
 
 
+def _placement_section(rows):
+    print("\nwhere the sampler runs, 1 kHz (scheduler trace of 2 s, medians): target CPU lost to "
+          "cpuprof preempting a target thread")
+    for row in rows:
+        if not row.get("available"):
+            print(f"  not available: {row.get('error')}")
+            continue
+        print(f"  {row['threads']} thread{'s' if row['threads'] != 1 else ''}: "
+              f"{row['target_cpu_lost_ms_per_s']:.2f} ms/s in "
+              f"{row['sampler_preemptions_per_s']:.0f} preemptions/s "
+              f"({row['lost_us_per_preemption']:.0f} µs each); ticks on a target thread's CPU "
+              f"{row['colocated_tick_fraction']:.3f}, moves {row['sampler_moves_per_s']:.0f}/s, "
+              f"sampler {row['sampler_us_per_tick']:.1f} µs/tick")
+
+
 def _rss_section(rss, settings):
     print(f"\nmemory: {settings['rss_seconds']:.0f} s at 1 kHz on many_stacks.py")
     if not rss.get("available"):
@@ -227,6 +242,8 @@ def print_report(results):
             _paired_table(workload)
     if "syscalls" in results:
         _syscalls_section(results["syscalls"])
+    if "placement" in results:
+        _placement_section(results["placement"])
     if "rss" in results:
         _rss_section(results["rss"], results["settings"])
     if "output" in results:

@@ -2,6 +2,7 @@
 
 #include "cpuprof/types.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,10 @@ struct MemoryMap {
 
 /// Parses the text of a maps file; malformed lines are skipped.
 [[nodiscard]] std::vector<MemoryMap> parse_maps(std::string_view text);
+
+/// Where the file `path` is loaded: the lowest start of its maps at file offset 0.
+[[nodiscard]] std::optional<RemoteAddr> load_start(const std::vector<MemoryMap>& maps,
+                                                   const std::string& path);
 
 /// Reads /proc/PID/maps. Throws PermissionError (EACCES/EPERM) or TargetError (no such process).
 [[nodiscard]] std::vector<MemoryMap> read_maps(Pid pid);

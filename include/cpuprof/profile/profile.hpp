@@ -32,6 +32,8 @@ struct SamplingStats {
     std::uint64_t unmerged = 0;       ///< native samples kept with an <unmerged> marker
     std::uint64_t sampler_cpu_ns = 0; ///< cpuprof's own CPU time while sampling
     std::uint64_t paused_ns = 0;      ///< time sampling was paused (SIGUSR1 .. SIGUSR2)
+    std::uint64_t colocated_ticks = 0; ///< ticks the sampler found itself on a target thread's CPU
+    std::uint64_t sampler_moves = 0;   ///< times it moved itself off such a CPU
 };
 
 enum class CounterKind : std::uint8_t {

@@ -9,6 +9,7 @@
 #include "cpuprof/python/thread_states.hpp"
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -46,6 +47,14 @@ class StackReader {
                     bool validate,
                     bool from_snapshot = false);
 
+    /// From now on every snapshot also reads, for each thread, the word at its pthread_t plus
+    /// `offset` (after everything else in the batch); thread_word() returns it. The sampler
+    /// asks for the kernel's record of each thread's CPU this way (process::rseq_cpu_offset).
+    void watch_thread_word(std::int64_t offset) noexcept { thread_word_offset_ = offset; }
+    /// The watched word of `state` (an element of threads()) in this tick's snapshot; nullopt
+    /// outside a snapshot, when no word is watched, or when it could not be read.
+    [[nodiscard]] std::optional<std::uint64_t> thread_word(const ThreadState& state) const;
+
     /// The thread state holding the GIL now (0 when none), from this tick's snapshot if any.
     [[nodiscard]] RemoteAddr gil_holder();
 
@@ -78,8 +87,10 @@ class StackReader {
     std::unordered_map<RemoteAddr, WorkingSet> working_sets_;
     std::vector<RemoteAddr> snapshot_bases_;
     std::vector<process::BlockCache::TrailingWord> checks_;
-    bool snapshot_ = false;             ///< blocks_ holds this tick's snapshot
-    std::uint64_t snapshot_misses_ = 0; ///< blocks_.misses() right after the snapshot
+    std::optional<std::int64_t> thread_word_offset_;
+    std::vector<std::size_t> thread_words_; ///< per thread (as threads_), its index in checks_
+    bool snapshot_ = false;                 ///< blocks_ holds this tick's snapshot
+    std::uint64_t snapshot_misses_ = 0;     ///< blocks_.misses() right after the snapshot
 };
 
 } // namespace cpuprof::python

@@ -28,6 +28,12 @@ class DeadlineTimers {
     /// the wait or a timer failed (then usable() is false from now on).
     bool sleep_until(std::int64_t deadline_ns, std::int64_t following_ns);
 
+    /// Arms the pending deadlines again from the calling thread's CPU: a timer fires on the CPU
+    /// it was armed on, and the kernel wakes its sleeper there when that CPU is idle, so a
+    /// thread that has moved to another CPU moves its timers with it. Returns false when a
+    /// timer failed (then usable() is false).
+    bool rearm_here();
+
     /// The deadline each timer is armed for, kNotArmed if none (for tests).
     [[nodiscard]] std::int64_t armed(int timer) const noexcept { return armed_[timer]; }
     static constexpr std::int64_t kNotArmed = -1;

@@ -4,6 +4,7 @@
 #include "cpuprof/profile/profile.hpp"
 #include "cpuprof/python/thread_stack.hpp"
 #include "cpuprof/sampling/counters.hpp"
+#include "cpuprof/sampling/cpu_placement.hpp"
 #include "cpuprof/sampling/mixed_stack.hpp"
 #include "cpuprof/sampling/on_cpu_memo.hpp"
 #include "cpuprof/sampling/rss.hpp"
@@ -79,6 +80,7 @@ class Sampler {
     struct Selected {
         const python::ThreadState* state;
         bool holds_gil;
+        bool on_cpu; ///< known to be on a CPU (the GIL holder, or by its on-CPU check)
     };
     /// One sampled process: the target, or with --subprocesses each Python descendant too.
     struct Process {
@@ -106,6 +108,11 @@ class Sampler {
     std::size_t all_idle(Process& process);
     void select_threads(Process& process, RemoteAddr gil);
     void read_selected(Process& process, std::uint32_t tick_index);
+    enum class Placing { Holder, Selected };
+    /// Marks the CPU of the GIL holder `gil` (Holder: right after the snapshot), or those of the
+    /// selected threads on a CPU without the GIL (Selected: after selection), and moves the
+    /// sampling thread off them when it shares one (CpuPlacement), before the stacks are walked.
+    void keep_off_target_cpus(Process& process, Placing when, RemoteAddr gil);
     void refresh_threads(Process& process);
     /// Closes the files and drops the counters kept for threads gone since the last refresh:
     /// a service that starts a thread per request would otherwise run out of descriptors.
@@ -148,6 +155,8 @@ class Sampler {
     std::vector<profile::FrameId> frame_ids_;
     std::vector<PendingStack> tick_stacks_;
     std::vector<Selected> selected_;
+    std::optional<CpuPlacement> placement_; ///< made by the sampling thread, in run()
+    bool moved_ = false;                    ///< placement_ moved the thread this tick
     std::size_t tick_failures_ = 0;
     bool warned_behind_ = false;
     bool warned_stop_ = false;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,6 +28,11 @@ class Target {
     [[nodiscard]] python::StackReader& reader() noexcept { return *reader_; }
     [[nodiscard]] const process::RemoteMemory& memory() const noexcept { return memory_; }
     [[nodiscard]] process::ThreadStatReader& thread_stats() noexcept { return stats_; }
+    /// Whether each snapshot of reader() carries the CPU each thread runs on (thread_cpu()).
+    [[nodiscard]] bool knows_cpus() const noexcept { return knows_cpus_; }
+    /// The CPU `state` (one of reader().threads()) was running on when this tick's snapshot was
+    /// read (its rseq cpu_id); nullopt outside a snapshot or when not known.
+    [[nodiscard]] std::optional<unsigned> thread_cpu(const python::ThreadState& state) const;
     /// Lets go of what is kept for a thread that has exited (its stat file, its name).
     void forget_thread(Tid tid);
 
@@ -50,6 +56,7 @@ class Target {
     process::ThreadStatReader stats_;
     std::vector<Tid> os_tids_;
     std::unordered_map<Tid, std::string> names_;
+    bool knows_cpus_ = false;
 };
 
 } // namespace cpuprof::sampling

@@ -54,6 +54,13 @@ class Ticker {
         return next_ns_ + period_ns_ + following_offset_ns_;
     }
     void start_at(std::int64_t now_ns);
+    /// The calling thread has moved to another CPU: the timers already armed for the coming
+    /// deadlines are armed again from there (clock_nanosleep arms its timer at each sleep).
+    void rearm_here() {
+        if (sleeps_on_timer_pair()) {
+            timers_->rearm_here();
+        }
+    }
     /// Goes on after a pause: the next deadline falls in the period starting at `now_ns`, and
     /// the deadlines of the pause are skipped without being counted as lost (tick indexes keep
     /// counting periods, so a timeline shows the gap).

@@ -27,7 +27,9 @@ profile::Profile sample_profile(const SampleOptions& options) {
                .torn = 1,
                .unmerged = 4,
                .sampler_cpu_ns = 12'345'678,
-               .paused_ns = 250'000'000};
+               .paused_ns = 250'000'000,
+               .colocated_ticks = 7,
+               .sampler_moves = 5};
     p.counter = options.hardware_counter ? profile::CounterKind::HardwareInstructions
                                          : profile::CounterKind::TaskClock;
     p.sampler_priority = "short-slice";

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 using cpuprof::sampling::DeadlineTimers;
 using cpuprof::sampling::monotonic_ns;
@@ -135,6 +136,48 @@ TEST_CASE("each deadline is slept to on its own timer while the next one waits o
     const std::int64_t now = monotonic_ns();
     REQUIRE(timers.sleep_until(now - kMs, now + 500 * kMs));
     CHECK(monotonic_ns() < now + 500 * kMs);
+}
+
+TEST_CASE("timers armed again from another CPU keep their deadlines", "[sampling]") {
+    cpu_set_t allowed;
+    REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+    std::vector<int> cpus;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &allowed)) {
+            cpus.push_back(cpu);
+        }
+    }
+    bool moved = false;
+    bool rearmed = false;
+    std::int64_t d2 = 0;
+    std::int64_t d3 = 0;
+    std::int64_t armed_d3 = -2;
+    std::int64_t woke = 0;
+    std::thread([&] {
+        DeadlineTimers timers;
+        const std::int64_t start = monotonic_ns();
+        d2 = start + 20 * kMs;
+        d3 = start + 40 * kMs;
+        if (!timers.sleep_until(start + kMs, d2)) {
+            return;
+        }
+        // d2 is pending on the timer armed on this CPU; the thread moves elsewhere.
+        cpu_set_t other;
+        CPU_ZERO(&other);
+        CPU_SET(cpus.back() == sched_getcpu() ? cpus.front() : cpus.back(), &other);
+        moved = sched_setaffinity(0, sizeof other, &other) == 0;
+        rearmed = timers.rearm_here();
+        if (!timers.sleep_until(d2, d3)) {
+            return;
+        }
+        woke = monotonic_ns();
+        armed_d3 = timers.armed(0) == d3 ? d3 : timers.armed(1);
+    }).join();
+    REQUIRE(moved);
+    CHECK(rearmed);
+    CHECK(woke >= d2);
+    CHECK(woke < d3); // d2, not a deadline moved later
+    CHECK(armed_d3 == d3);
 }
 
 TEST_CASE("the ticker knows the deadline after the next one before it sleeps", "[sampling]") {
