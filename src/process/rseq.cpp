@@ -1,6 +1,7 @@
 #include "cpuprof/process/rseq.hpp"
 
 #include "cpuprof/process/elf_image.hpp"
+#include "cpuprof/process/proc_files.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -21,21 +22,23 @@ std::string_view file_name(const std::string& path) {
 }
 
 /// The loaded files that may define __rseq_offset: the dynamic loader (glibc's ld.so exports
-/// it), then libc, then any other (a statically linked executable).
-std::vector<std::string> defining_files(const std::vector<MemoryMap>& maps) {
+/// it), libc, and the executable (statically linked). Other libraries are not opened: a large
+/// application maps hundreds.
+std::vector<std::string> defining_files(const std::vector<MemoryMap>& maps,
+                                        const std::string& executable) {
     std::vector<std::string> files;
-    for (const auto& map : maps) {
-        if (map.offset == 0 && map.path.starts_with('/') &&
-            std::find(files.begin(), files.end(), map.path) == files.end()) {
-            files.push_back(map.path);
+    for (const int rank : {0, 1, 2}) {
+        for (const auto& map : maps) {
+            const std::string_view name = file_name(map.path);
+            const bool wanted = rank == 0   ? name.starts_with("ld-")
+                                : rank == 1 ? name.starts_with("libc.")
+                                            : map.path == executable;
+            if (wanted && map.offset == 0 && map.path.starts_with('/') &&
+                std::find(files.begin(), files.end(), map.path) == files.end()) {
+                files.push_back(map.path);
+            }
         }
     }
-    auto rank = [](const std::string& path) {
-        const std::string_view name = file_name(path);
-        return name.starts_with("ld-") ? 0 : name.starts_with("libc.") ? 1 : 2;
-    };
-    std::stable_sort(files.begin(), files.end(),
-                     [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
     return files;
 }
 
@@ -44,7 +47,7 @@ std::vector<std::string> defining_files(const std::vector<MemoryMap>& maps) {
 std::optional<std::int64_t>
 rseq_cpu_offset(Pid pid, const RemoteMemory& memory, const std::vector<MemoryMap>& maps) {
 #if defined(__x86_64__)
-    for (const auto& path : defining_files(maps)) {
+    for (const auto& path : defining_files(maps, executable_path(pid))) {
         auto elf = ElfImage::open(fmt::format("/proc/{}/root{}", pid, path));
         if (!elf) {
             continue;

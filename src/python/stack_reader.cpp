@@ -58,16 +58,25 @@ void StackReader::take_snapshot() {
     }
     // After the frame pointers: a word that cannot be read (a thread exiting) ends the batch,
     // and must not leave a check unread.
-    thread_words_.clear();
+    thread_words_.assign(thread_word_offset_ ? threads_.size() : 0, kNoCheck);
     if (thread_word_offset_) {
-        for (const ThreadState& state : threads_) {
-            std::size_t index = kNoCheck;
-            if (state.thread_id != 0 && checks_.size() < process::BlockCache::kMaxTrailing) {
-                index = checks_.size();
-                checks_.push_back(
-                    {.address = state.thread_id + static_cast<RemoteAddr>(*thread_word_offset_)});
+        // The last GIL holder's word first: with more threads than trailing words, the one
+        // most likely running still has its own.
+        auto watch = [&](std::size_t i) {
+            const RemoteAddr tcb = threads_[i].thread_id;
+            if (tcb != 0 && thread_words_[i] == kNoCheck &&
+                checks_.size() < process::BlockCache::kMaxTrailing) {
+                thread_words_[i] = checks_.size();
+                checks_.push_back({.address = tcb + static_cast<RemoteAddr>(*thread_word_offset_)});
             }
-            thread_words_.push_back(index);
+        };
+        for (std::size_t i = 0; i < threads_.size(); ++i) {
+            if (threads_[i].address == last_holder_) {
+                watch(i);
+            }
+        }
+        for (std::size_t i = 0; i < threads_.size(); ++i) {
+            watch(i);
         }
     }
     blocks_.clear();
@@ -91,7 +100,8 @@ std::optional<std::uint64_t> StackReader::thread_word(const ThreadState& state) 
 }
 
 RemoteAddr StackReader::gil_holder() {
-    return states_.gil_holder(interp_, snapshot_ ? &blocks_ : nullptr);
+    last_holder_ = states_.gil_holder(interp_, snapshot_ ? &blocks_ : nullptr);
+    return last_holder_;
 }
 
 int StackReader::snapshot_verdict(const ThreadState& state, const WorkingSet& set) const {

@@ -89,6 +89,7 @@ class StackReader {
     std::vector<process::BlockCache::TrailingWord> checks_;
     std::optional<std::int64_t> thread_word_offset_;
     std::vector<std::size_t> thread_words_; ///< per thread (as threads_), its index in checks_
+    RemoteAddr last_holder_ = 0;            ///< what gil_holder() returned last
     bool snapshot_ = false;                 ///< blocks_ holds this tick's snapshot
     std::uint64_t snapshot_misses_ = 0;     ///< blocks_.misses() right after the snapshot
 };
