@@ -435,10 +435,11 @@ void Sampler::keep_off_target_cpus(Process& process, Placing when, RemoteAddr gi
     };
     if (when == Placing::Holder) {
         // Right after the snapshot: its GIL state and CPU words are all this needs.
-        for (const auto& state : target.reader().threads()) {
-            if (gil != 0 && state.address == gil) {
-                mark(state);
-            }
+        const auto& threads = target.reader().threads();
+        const auto holder = std::find_if(threads.begin(), threads.end(),
+                                         [gil](const auto& state) { return state.address == gil; });
+        if (gil != 0 && holder != threads.end()) {
+            mark(*holder);
         }
     } else {
         for (const auto& pick : selected_) {
