@@ -16,8 +16,9 @@ namespace cpuprof::sampling {
 /// its CPU at every tick until the thread moves away (4 GIL-bound threads on 2 vCPUs: 36 % of
 /// the ticks, by the kernel's own trace). Each tick marks the CPUs its running target threads
 /// are on; a sampler that finds itself on one of them while a CPU it may use is free restricts
-/// itself to the free CPUs, which moves it there at once, and from there on the kernel wakes
-/// it there.
+/// itself to the free CPUs, which moves it there at once, and lifts the restriction again: the
+/// kernel wakes it where it now sleeps, or, once a target thread lands there, on the CPU it was
+/// moved from if that one is idle.
 class CpuPlacement {
   public:
     /// Takes the calling thread's CPU affinity as the CPUs it may use.
@@ -35,12 +36,13 @@ class CpuPlacement {
     void mark_busy(unsigned cpu) noexcept;
 
     /// Moves the calling thread (the one that constructed this) off a busy CPU when a free one
-    /// is allowed, or lifts an earlier restriction when every CPU is busy. Returns true when its
-    /// affinity changed: the thread may be on another CPU now.
+    /// is allowed, and restores its affinity to every allowed CPU right after the move (or lifts
+    /// a restriction left by a failed restore). Returns true when its affinity changed: the
+    /// thread may be on another CPU now.
     bool settle();
 
     /// Ticks at which the thread was found on a busy CPU (once each, however many settle()
-    /// calls), and affinity changes made.
+    /// calls), and moves made.
     [[nodiscard]] std::uint64_t colocated() const noexcept { return colocated_; }
     [[nodiscard]] std::uint64_t moves() const noexcept { return moves_; }
 
