@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <fmt/format.h>
 #include <fstream>
 #include <sched.h>
 #include <sstream>
@@ -209,59 +210,78 @@ TEST_CASE("the ticker's sleeps leave the TSC-deadline timer alone, clock_nanosle
     const std::int64_t tick_ns = cpuprof::sampling::kernel_tick_ns();
     const std::int64_t period = tick_ns > 0 ? tick_ns / 4 : kMs;
     constexpr int kTicks = 300;
-    int ticker_writes = -1;
-    int nanosleep_writes = -1;
-    bool pinned = false;
-    bool uses_pair = false;
-    std::thread([&] {
-        // On one CPU: a thread the scheduler moves arms its next timer on a CPU where the
-        // pending one is not (a busy neighbour makes that common), and the property under test
-        // is the kernel's per CPU.
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(sched_getcpu(), &one);
-        pinned = sched_setaffinity(0, sizeof one, &one) == 0;
-        DeadlineWrites writes(::syscall(SYS_gettid));
-        if (!writes.ok()) {
+    struct Attempt {
+        bool pinned = false;
+        bool uses_pair = false;
+        int nanosleep_writes = -1;
+        int ticker_writes = -1;
+    };
+    auto attempt = [&] {
+        Attempt seen;
+        std::thread([&] {
+            // On one CPU: a thread the scheduler moves arms its next timer on a CPU where the
+            // pending one is not (a busy neighbour makes that common), and the property under
+            // test is the kernel's per CPU.
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(sched_getcpu(), &one);
+            seen.pinned = sched_setaffinity(0, sizeof one, &one) == 0;
+            DeadlineWrites writes(::syscall(SYS_gettid));
+            if (!writes.ok()) {
+                return;
+            }
+            std::int64_t deadline = monotonic_ns();
+            for (int i = 0; i < kTicks; ++i) {
+                deadline += period;
+                const timespec ts{static_cast<time_t>(deadline / 1'000'000'000),
+                                  static_cast<long>(deadline % 1'000'000'000)};
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
+                }
+            }
+            seen.nanosleep_writes = writes.count();
+            writes.clear();
+            Ticker ticker(1e9 / static_cast<double>(period));
+            seen.uses_pair = ticker.sleeps_on_timer_pair();
+            Tick tick;
+            for (int i = 0; i < kTicks; ++i) {
+                ticker.wait(tick);
+            }
+            seen.ticker_writes = writes.count();
+        }).join();
+        return seen;
+    };
+    // Another process's timers firing on the same CPU in between add writes to either count
+    // (a busy CI machine: 29 in one run where a quiet one sees 0-6); up to three attempts, the
+    // ticker's property must hold in one. Armed per sleep, it would write ~220 in every one.
+    std::string attempts;
+    Attempt seen;
+    for (int round = 0; round < 3; ++round) {
+        seen = attempt();
+        REQUIRE(seen.pinned);
+        if (seen.nanosleep_writes < 0) {
+            WARN("no tracefs instance with the msr:write_msr event here (root, tracefs): "
+                 "unchecked");
             return;
         }
-        std::int64_t deadline = monotonic_ns();
-        for (int i = 0; i < kTicks; ++i) {
-            deadline += period;
-            const timespec ts{static_cast<time_t>(deadline / 1'000'000'000),
-                              static_cast<long>(deadline % 1'000'000'000)};
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
-            }
+        REQUIRE(seen.uses_pair);
+        attempts += fmt::format(" clock_nanosleep {}, ticker {};", seen.nanosleep_writes,
+                                seen.ticker_writes);
+        if (seen.nanosleep_writes >= kTicks / 4 && seen.ticker_writes <= kTicks / 20) {
+            break;
         }
-        nanosleep_writes = writes.count();
-        writes.clear();
-        Ticker ticker(1e9 / static_cast<double>(period));
-        uses_pair = ticker.sleeps_on_timer_pair();
-        Tick tick;
-        for (int i = 0; i < kTicks; ++i) {
-            ticker.wait(tick);
-        }
-        ticker_writes = writes.count();
-    }).join();
-    REQUIRE(pinned);
-    REQUIRE(uses_pair);
-    if (nanosleep_writes < 0) {
-        WARN("no tracefs instance with the msr:write_msr event here (root, tracefs): unchecked");
-        return;
     }
-    INFO("TSC-deadline writes in " << kTicks << " sleeps of " << period << " ns: clock_nanosleep "
-                                   << nanosleep_writes << ", ticker " << ticker_writes);
+    INFO("TSC-deadline writes in " << kTicks << " sleeps of " << period << " ns:" << attempts);
     // Most such sleeps arm the CPU's earliest timer, and the trace sees those writes; unless
     // something else on this CPU keeps an earlier timer pending all the time (a process waking
     // faster than 1 kHz), when no sleep writes it and there is nothing to tell apart.
-    if (nanosleep_writes < kTicks / 4) {
-        WARN("only " << nanosleep_writes << " TSC-deadline writes in " << kTicks
+    if (seen.nanosleep_writes < kTicks / 4) {
+        WARN("only " << seen.nanosleep_writes << " TSC-deadline writes in " << kTicks
                      << " clock_nanosleep sleeps: other timers keep this CPU's hardware armed "
                         "earlier; unchecked");
         return;
     }
     // The ticker arms each timer behind a pending one.
-    CHECK(ticker_writes <= kTicks / 20);
+    CHECK(seen.ticker_writes <= kTicks / 20);
 }
 
 TEST_CASE("the ticker sleeps on the timer pair only for periods shorter than the kernel's tick",
