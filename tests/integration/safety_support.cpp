@@ -30,20 +30,12 @@ std::optional<char> stat_state(const std::string& stat) {
 // utime + stime (fields 14 and 15) of one thread, in clock ticks.
 std::optional<std::uint64_t> thread_cpu(pid_t pid, pid_t tid) {
     const auto stat = read_file(fmt::format("/proc/{}/task/{}/stat", pid, tid));
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) {
+    const auto utime = stat_field(stat, 14);
+    const auto stime = stat_field(stat, 15);
+    if (!utime || !stime) {
         return std::nullopt;
     }
-    std::istringstream fields(stat.substr(close + 2));
-    std::string field;
-    std::uint64_t cpu = 0;
-    // Field 3 (the state) is the first after the name; utime is field 14.
-    for (int number = 3; number <= 15 && fields >> field; ++number) {
-        if (number >= 14) {
-            cpu += std::stoull(field);
-        }
-    }
-    return cpu;
+    return std::stoull(*utime) + std::stoull(*stime);
 }
 
 pid_t tracer_of(pid_t pid, pid_t tid) {

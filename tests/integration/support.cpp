@@ -165,6 +165,21 @@ std::string read_file(const std::string& path) {
     return s.str();
 }
 
+std::optional<std::string> stat_field(const std::string& stat, int number) {
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) {
+        return std::nullopt;
+    }
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int at = 3; fields >> field; ++at) {
+        if (at == number) {
+            return field;
+        }
+    }
+    return std::nullopt;
+}
+
 CommandResult run(const std::vector<std::string>& argv, const std::function<void()>& prepare) {
     TempDir dir;
     const auto out_path = dir.file("out");

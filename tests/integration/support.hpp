@@ -65,6 +65,9 @@ class Spawned {
 /// Waits until `path` exists and is non-empty (the fixtures write their ready file atomically).
 bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout);
 std::string read_file(const std::string& path);
+/// Field `number` (numbered as in proc(5): 3 is the state) of a /proc stat line, whose command
+/// name may hold spaces and parentheses; nullopt when the line is shorter.
+std::optional<std::string> stat_field(const std::string& stat, int number);
 
 struct CommandResult {
     int status = -1;

@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sched.h>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,19 +42,8 @@ std::string allowed_list(pid_t pid, pid_t tid) {
 
 /// The CPU a thread last ran on (field 39 of /proc's stat), -1 when unreadable.
 int last_cpu(pid_t pid, pid_t tid) {
-    const auto stat = read_file(fmt::format("/proc/{}/task/{}/stat", pid, tid));
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) {
-        return -1;
-    }
-    std::istringstream fields(stat.substr(close + 2)); // from field 3, the state
-    std::string field;
-    for (int index = 3; fields >> field; ++index) {
-        if (index == 39) {
-            return std::stoi(field);
-        }
-    }
-    return -1;
+    const auto cpu = stat_field(read_file(fmt::format("/proc/{}/task/{}/stat", pid, tid)), 39);
+    return cpu ? std::stoi(*cpu) : -1;
 }
 
 bool two_cpus_allowed() {

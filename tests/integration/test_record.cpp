@@ -24,13 +24,9 @@ namespace {
 /// utime + stime of a process, in seconds (from /proc/PID/stat, in clock ticks).
 double process_cpu_s(pid_t pid) {
     const auto stat = read_file(fmt::format("/proc/{}/stat", pid));
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-    std::string field;
     double ticks = 0;
-    for (int i = 3; fields >> field; ++i) {
-        if (i == 14 || i == 15) { // utime, stime
-            ticks += std::stod(field);
-        }
+    for (int field : {14, 15}) { // utime, stime
+        ticks += std::stod(stat_field(stat, field).value_or("0"));
     }
     return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
