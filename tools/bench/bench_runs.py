@@ -258,10 +258,11 @@ def wait_caught(proc, signals):
     raise RunError(f"{proc.args[0]} did not set up its signal handlers")
 
 
-def run_neighbour_paired(settings, rate, spin_us, threads, tmp):
+def run_neighbour_paired(settings, rate, spin_us, threads, tmp, extra_args=()):
     """Paired rounds as run_paired, with `neighbour` (a process that wakes at `rate` and burns
-    `spin_us` of CPU each time, touching nothing else) in cpuprof's place. Returns the per-pair
-    ratios and the neighbour's own CPU per wake-up."""
+    `spin_us` of CPU each time, touching nothing else) in cpuprof's place; `extra_args` follow
+    its two arguments (`--per-cpu`). Returns the per-pair ratios, the neighbour's own CPU per
+    wake-up and its whole report."""
     ready, go, done = fresh_paths(tmp, "ready", "go", "done")
     cmd = [settings["python"], BENCH_TARGET, str(settings["round_units"]), str(threads), ready,
            go, done, str(settings["pairs"])]
@@ -269,8 +270,8 @@ def run_neighbour_paired(settings, rate, spin_us, threads, tmp):
     neighbour = None
     try:
         wait_ready(ready, target)
-        neighbour = subprocess.Popen([settings["neighbour"], str(rate), f"{spin_us:.2f}"],
-                                     stdout=subprocess.PIPE, text=True)
+        neighbour = subprocess.Popen([settings["neighbour"], str(rate), f"{spin_us:.2f}",
+                                      *extra_args], stdout=subprocess.PIPE, text=True)
         wait_caught(neighbour, (signal.SIGUSR1, signal.SIGUSR2))
         publish(go, str(neighbour.pid))
         line = target.stdout.readline()
@@ -283,7 +284,8 @@ def run_neighbour_paired(settings, rate, spin_us, threads, tmp):
         rounds = json.loads(line)
         return {"ratios": [on / off for on, off in zip(rounds["on"], rounds["off"])],
                 "on_s": rounds["on"], "off_s": rounds["off"],
-                "neighbour_cpu_per_wakeup_us": report["cpu_per_wakeup_us"]}
+                "neighbour_cpu_per_wakeup_us": report["cpu_per_wakeup_us"],
+                "neighbour_report": report}
     finally:
         for proc in (neighbour, target):
             if proc is not None and proc.poll() is None:

@@ -1,8 +1,9 @@
 """The benchmark's neighbour (neighbour.cpp) wakes at its rate while resumed and not at all while
 paused, as cpuprof's sampler does: otherwise the paired rounds would compare the work beside a
 process waking at 1 kHz with the work beside the same process, and miss what the wake-ups cost.
-Run by ctest as bench.neighbour with the neighbour's path; no timing is asserted beyond counting
-wake-ups (voluntary context switches) over a few hundred milliseconds.
+With --per-cpu it runs one SCHED_IDLE thread pinned to each CPU, and each deadline is taken by
+one of them at most. Run by ctest as bench.neighbour with the neighbour's path; no timing is
+asserted beyond counting wake-ups (voluntary context switches) over a few hundred milliseconds.
 
     test_neighbour.py PATH_TO_NEIGHBOUR
 """
@@ -22,9 +23,16 @@ WINDOW_S = 0.3
 
 
 def voluntary_switches(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f
-                    if line.startswith("voluntary_ctxt_switches:"))
+    """Summed over the process's threads (--per-cpu has one per CPU)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                total += next(int(line.split()[1]) for line in f
+                              if line.startswith("voluntary_ctxt_switches:"))
+        except FileNotFoundError:
+            pass  # a thread that ended
+    return total
 
 
 def switches_over(pid, seconds):
@@ -62,6 +70,54 @@ class Neighbour(unittest.TestCase):
         self.assertGreater(report["wakeups"], running + resumed - 50)
         self.assertLess(report["wakeups"], 1000)
         self.assertGreaterEqual(report["cpu_per_wakeup_us"], 5)
+
+    def test_per_cpu_wakes_one_idle_thread_per_cpu_and_claims_each_deadline_once(self):
+        cpus = sorted(os.sched_getaffinity(0))
+        proc = subprocess.Popen([NEIGHBOUR, "1000", "5", "--per-cpu"], stdout=subprocess.PIPE,
+                                text=True)
+        try:
+            wait_caught(proc, (signal.SIGUSR1, signal.SIGUSR2))
+            started = time.monotonic()
+            deadline = started + 10
+            while len(os.listdir(f"/proc/{proc.pid}/task")) < len(cpus) + 1 and \
+                    time.monotonic() < deadline:
+                time.sleep(0.01)
+            workers = sorted(int(tid) for tid in os.listdir(f"/proc/{proc.pid}/task")
+                             if int(tid) != proc.pid)
+            pinned = sorted(next(iter(os.sched_getaffinity(tid))) for tid in workers
+                            if len(os.sched_getaffinity(tid)) == 1)
+            policies = {os.sched_getscheduler(tid) for tid in workers}
+            running = switches_over(proc.pid, WINDOW_S)
+            proc.send_signal(signal.SIGUSR1)
+            paused_at = time.monotonic()
+            time.sleep(0.05)  # each thread's wake-up that sees the flag
+            paused = switches_over(proc.pid, WINDOW_S)
+            proc.send_signal(signal.SIGUSR2)
+            resumed_at = time.monotonic()
+            resumed = switches_over(proc.pid, WINDOW_S)
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=10)
+            stopped = time.monotonic()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(pinned, cpus)  # one thread on each CPU, pinned there
+        self.assertEqual(policies, {os.SCHED_IDLE})
+        self.assertGreater(running, 100)
+        self.assertGreater(resumed, 100)
+        # The main thread waits in sigwaitinfo: only the signal's own wake-up may be seen.
+        self.assertLessEqual(paused, 2)
+        report = json.loads(out)
+        self.assertTrue(report["per_cpu"])
+        self.assertEqual(report["threads"], len(cpus))
+        # Each deadline of the unpaused time is claimed once at most, by one thread.
+        unpaused_s = (paused_at - started) + (stopped - resumed_at)
+        self.assertGreater(report["wakeups"], 2 * WINDOW_S * 1000 - 100)
+        self.assertLessEqual(report["wakeups"], unpaused_s * 1000 + 50)
+        self.assertGreaterEqual(report["passed"], 0)
+        self.assertLessEqual(report["late"], report["wakeups"])
 
 
 if __name__ == "__main__":
