@@ -17,10 +17,10 @@ import statistics
 import sys
 import tempfile
 
+from bench import DEFAULT_PYTHON, HERE
 from bench_report import median_ci
 from bench_runs import RunError, run_neighbour_paired
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 MODES = {"one thread": (), "per-CPU, idle class": ("--per-cpu",)}
 
 
@@ -28,7 +28,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--neighbour",
                         default=os.path.join(HERE, "../../build-release/tools/bench/neighbour"))
-    parser.add_argument("--python", default="/root/.pyenv/versions/3.12.1/bin/python3.12")
+    parser.add_argument("--python", default=DEFAULT_PYTHON)
     parser.add_argument("--threads", type=int, default=4, help="threads of the work (default 4)")
     parser.add_argument("--recordings", type=int, default=6,
                         help="paired recordings per neighbour, interleaved (default 6)")

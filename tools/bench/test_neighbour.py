@@ -116,7 +116,9 @@ class Neighbour(unittest.TestCase):
         unpaused_s = (paused_at - started) + (stopped - resumed_at)
         self.assertGreater(report["wakeups"], 2 * WINDOW_S * 1000 - 100)
         self.assertLessEqual(report["wakeups"], unpaused_s * 1000 + 50)
-        self.assertGreaterEqual(report["passed"], 0)
+        # Each thread wakes once per deadline at most, whether it claims it or finds it taken.
+        self.assertLessEqual(report["wakeups"] + report["passed"],
+                             len(cpus) * (unpaused_s * 1000 + 50))
         self.assertLessEqual(report["late"], report["wakeups"])
 
 
