@@ -73,20 +73,24 @@ class Neighbour(unittest.TestCase):
 
     def test_per_cpu_wakes_one_idle_thread_per_cpu_and_claims_each_deadline_once(self):
         cpus = sorted(os.sched_getaffinity(0))
+        started = time.monotonic()  # before the process: its deadlines cannot start earlier
         proc = subprocess.Popen([NEIGHBOUR, "1000", "5", "--per-cpu"], stdout=subprocess.PIPE,
                                 text=True)
         try:
             wait_caught(proc, (signal.SIGUSR1, signal.SIGUSR2))
-            started = time.monotonic()
-            deadline = started + 10
-            while len(os.listdir(f"/proc/{proc.pid}/task")) < len(cpus) + 1 and \
-                    time.monotonic() < deadline:
+            # Each thread pins itself and enters SCHED_IDLE after it is born: wait until all
+            # have (or 10 s have passed), not merely until they exist.
+            deadline = time.monotonic() + 10
+            while True:
+                workers = sorted(int(tid) for tid in os.listdir(f"/proc/{proc.pid}/task")
+                                 if int(tid) != proc.pid)
+                pinned = sorted(next(iter(os.sched_getaffinity(tid))) for tid in workers
+                                if len(os.sched_getaffinity(tid)) == 1)
+                policies = {os.sched_getscheduler(tid) for tid in workers}
+                if (pinned == cpus and policies == {os.SCHED_IDLE}) or \
+                        time.monotonic() > deadline:
+                    break
                 time.sleep(0.01)
-            workers = sorted(int(tid) for tid in os.listdir(f"/proc/{proc.pid}/task")
-                             if int(tid) != proc.pid)
-            pinned = sorted(next(iter(os.sched_getaffinity(tid))) for tid in workers
-                            if len(os.sched_getaffinity(tid)) == 1)
-            policies = {os.sched_getscheduler(tid) for tid in workers}
             running = switches_over(proc.pid, WINDOW_S)
             proc.send_signal(signal.SIGUSR1)
             paused_at = time.monotonic()
