@@ -261,9 +261,9 @@ def pooled(record, recordings):
         merged["stats"] = {key: sum(run["stats"][key] for run in runs)
                            for key, value in runs[0]["stats"].items()
                            if isinstance(value, (int, float))}
-    if "neighbour_cpu_per_wakeup_us" in runs[0]:
+    if "neighbour_report" in runs[0]:
         merged["neighbour_cpu_per_wakeup_us"] = statistics.median(
-            run["neighbour_cpu_per_wakeup_us"] for run in runs)
+            run["neighbour_report"]["cpu_per_wakeup_us"] for run in runs)
     return merged
 
 

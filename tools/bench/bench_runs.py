@@ -261,8 +261,8 @@ def wait_caught(proc, signals):
 def run_neighbour_paired(settings, rate, spin_us, threads, tmp, extra_args=()):
     """Paired rounds as run_paired, with `neighbour` (a process that wakes at `rate` and burns
     `spin_us` of CPU each time, touching nothing else) in cpuprof's place; `extra_args` follow
-    its two arguments (`--per-cpu`). Returns the per-pair ratios, the neighbour's own CPU per
-    wake-up and its whole report."""
+    its two arguments (`--per-cpu`). Returns the per-pair ratios and the neighbour's report
+    (its own CPU per wake-up among them)."""
     ready, go, done = fresh_paths(tmp, "ready", "go", "done")
     cmd = [settings["python"], BENCH_TARGET, str(settings["round_units"]), str(threads), ready,
            go, done, str(settings["pairs"])]
@@ -284,7 +284,6 @@ def run_neighbour_paired(settings, rate, spin_us, threads, tmp, extra_args=()):
         rounds = json.loads(line)
         return {"ratios": [on / off for on, off in zip(rounds["on"], rounds["off"])],
                 "on_s": rounds["on"], "off_s": rounds["off"],
-                "neighbour_cpu_per_wakeup_us": report["cpu_per_wakeup_us"],
                 "neighbour_report": report}
     finally:
         for proc in (neighbour, target):

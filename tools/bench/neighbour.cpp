@@ -54,6 +54,16 @@ long long thread_cpu_ns() {
     return to_ns(t);
 }
 
+// Burns `ns` of this thread's CPU, counted from `woke` (its CPU time at the wake-up).
+void spin_from(long long woke, long long ns) {
+    while (thread_cpu_ns() - woke < ns) {
+    }
+}
+
+double per_wakeup_us(long long cpu_ns, long long wakeups) {
+    return wakeups > 0 ? static_cast<double>(cpu_ns) / 1e3 / static_cast<double>(wakeups) : 0.0;
+}
+
 void on_signal(int sig) {
     if (sig == SIGUSR1) {
         paused = 1;
@@ -144,9 +154,7 @@ void per_cpu_thread(int cpu, PerCpuShared& shared) {
             continue; // paused during the sleep: this wake-up is not counted
         }
         if (claim(shared.claimed_index, static_cast<long long>(tick.index))) {
-            const long long woke = thread_cpu_ns();
-            while (thread_cpu_ns() - woke < shared.spin_ns) {
-            }
+            spin_from(thread_cpu_ns(), shared.spin_ns);
             ++shared.wakeups;
             shared.late += tick.late ? 1 : 0;
         } else {
@@ -204,9 +212,7 @@ int run_per_cpu(double rate, double spin_us) {
                 "\"wakeups\": %lld, \"passed\": %lld, \"late\": %lld, "
                 "\"cpu_per_wakeup_us\": %.2f}\n",
                 rate, spin_us, threads.size(), wakeups, shared.passed.load(), shared.late.load(),
-                wakeups > 0
-                    ? static_cast<double>(shared.cpu_ns.load()) / 1e3 / static_cast<double>(wakeups)
-                    : 0.0);
+                per_wakeup_us(shared.cpu_ns.load(), wakeups));
     return 0;
 }
 
@@ -252,8 +258,7 @@ int main(int argc, char** argv) {
         if (paused != 0) {
             continue; // paused during the sleep: this wake-up is not counted
         }
-        while (thread_cpu_ns() - woke < spin) {
-        }
+        spin_from(woke, spin);
         const long long done = thread_cpu_ns();
         cpu_ns += done - mark; // the sleep's own cost included, as cpuprof's would be
         mark = done;
@@ -261,7 +266,6 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "{\"rate_hz\": %g, \"spin_us\": %g, \"wakeups\": %lld, \"cpu_per_wakeup_us\": %.2f}\n",
-        rate, spin_us, wakeups,
-        wakeups > 0 ? static_cast<double>(cpu_ns) / 1e3 / static_cast<double>(wakeups) : 0.0);
+        rate, spin_us, wakeups, per_wakeup_us(cpu_ns, wakeups));
     return 0;
 }
