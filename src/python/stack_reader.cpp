@@ -38,18 +38,31 @@ bool StackReader::refresh_threads(const std::vector<Tid>& os_tids) {
     return true;
 }
 
-void StackReader::take_snapshot() {
+void StackReader::take_snapshot(std::span<const std::uint8_t> skip) {
     constexpr RemoteAddr kBlock = process::BlockCache::kMaxBlockSize;
     snapshot_bases_.clear();
     checks_.clear();
+    // A thread asleep since it was last seen off a CPU can only have taken the GIL since by
+    // running, and then it is not flagged: of the threads flagged, only the last holder may
+    // hold it now (asleep in a C call that kept it). An idle service's dozens of threads then
+    // cost the batch nothing, and a --gil recording reads one thread's blocks.
+    auto wanted = [&](std::size_t i) {
+        return skip.size() != threads_.size() || skip[i] == 0 ||
+               threads_[i].address == last_holder_;
+    };
     if (const RemoteAddr gil = states_.gil_address(interp_); gil != 0) {
         snapshot_bases_.push_back(gil & ~(kBlock - 1));
     }
-    for (const ThreadState& state : threads_) {
-        if (auto it = working_sets_.find(state.address); it != working_sets_.end()) {
+    for (auto& [address, set] : working_sets_) {
+        set.check = kNoCheck; // a thread left out must not keep last tick's check
+    }
+    for (std::size_t i = 0; i < threads_.size(); ++i) {
+        if (!wanted(i)) {
+            continue;
+        }
+        if (auto it = working_sets_.find(threads_[i].address); it != working_sets_.end()) {
             WorkingSet& set = it->second;
             snapshot_bases_.insert(snapshot_bases_.end(), set.blocks.begin(), set.blocks.end());
-            set.check = kNoCheck;
             if (set.slot != 0 && checks_.size() < process::BlockCache::kMaxTrailing) {
                 set.check = checks_.size();
                 checks_.push_back({.address = set.slot});
@@ -64,7 +77,7 @@ void StackReader::take_snapshot() {
         // most likely running still has its own.
         auto watch = [&](std::size_t i) {
             const RemoteAddr tcb = threads_[i].thread_id;
-            if (tcb != 0 && thread_words_[i] == kNoCheck &&
+            if (tcb != 0 && wanted(i) && thread_words_[i] == kNoCheck &&
                 checks_.size() < process::BlockCache::kMaxTrailing) {
                 thread_words_[i] = checks_.size();
                 checks_.push_back({.address = tcb + static_cast<RemoteAddr>(*thread_word_offset_)});

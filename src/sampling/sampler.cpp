@@ -515,24 +515,26 @@ void Sampler::read_selected(Process& process, std::uint32_t tick_index) {
     }
 }
 
-std::size_t Sampler::all_idle(Process& process) {
+std::size_t Sampler::mark_asleep(Process& process) {
+    const auto& threads = process.target->reader().threads();
+    asleep_.assign(threads.size(), 0);
     if (!schedstat_ || idle_.load(std::memory_order_relaxed)) {
         return 0;
     }
-    std::size_t threads = 0;
-    for (const auto& state : process.target->reader().threads()) {
-        const Tid tid = state.native_id;
+    std::size_t asleep = 0;
+    for (std::size_t i = 0; i < threads.size(); ++i) {
+        const Tid tid = threads[i].native_id;
         if (tid == 0 || !schedstat_->open(tid)) {
-            return 0; // sampled without an on-CPU check
+            continue; // sampled without an on-CPU check
         }
         const auto line = schedstat_->read_line(tid);
         const auto carried = line ? on_cpu_.carried(tid, *line) : std::nullopt;
-        if (!carried || *carried) {
-            return 0;
+        if (carried && !*carried) {
+            asleep_[i] = 1;
+            ++asleep;
         }
-        ++threads;
     }
-    return threads;
+    return asleep;
 }
 
 void Sampler::sample_tick(Process& process, std::uint32_t tick_index) {
@@ -543,16 +545,21 @@ void Sampler::sample_tick(Process& process, std::uint32_t tick_index) {
     // Every thread where it was when last seen asleep (its schedstat unchanged since): none to
     // read, so neither the GIL state nor any stack is. An idle service then costs a schedstat
     // read per thread and tick, and no process_vm_readv.
-    if (const std::size_t idle = all_idle(process); idle > 0) {
+    if (const std::size_t asleep = mark_asleep(process);
+        asleep > 0 && asleep == reader.threads().size()) {
         std::lock_guard lock(mutex_);
-        profile_.stats.idle_skipped += idle;
+        profile_.stats.idle_skipped += asleep;
         return;
     }
     // Without holds every thread is read from one snapshot of the blocks the GIL state and the
-    // threads' previous samples touched; a held thread must be read after its stop.
+    // previous samples of the threads that may be sampled touched (not those known to be
+    // asleep; with --gil, the last holder's alone); a held thread must be read after its stop.
     const bool hold = config_.blocking || config_.native;
     if (!hold) {
-        reader.take_snapshot();
+        if (config_.gil_only) {
+            std::fill(asleep_.begin(), asleep_.end(), 1);
+        }
+        reader.take_snapshot(asleep_);
     }
     const RemoteAddr gil = reader.gil_holder();
     if (!hold) {

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -32,7 +33,11 @@ class StackReader {
     /// read_stack() of each thread this tick then read from it instead of one read per thread.
     /// The same read ends with each thread's innermost frame pointer read again, which validates
     /// a walk that found everything in the snapshot without another system call.
-    void take_snapshot();
+    /// `skip`, when given, has one flag per element of threads(): a thread flagged will not be
+    /// sampled this tick unless it holds the GIL (it is known to be asleep, or only the holder
+    /// is sampled), so its blocks and words are left out of the batch, except the last GIL
+    /// holder's. A thread left out is still read right by read_stack(), with reads of its own.
+    void take_snapshot(std::span<const std::uint8_t> skip = {});
     /// Ends the tick's snapshot: later reads go to the target again.
     void drop_snapshot() noexcept { snapshot_ = false; }
 

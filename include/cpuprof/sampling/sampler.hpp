@@ -102,10 +102,10 @@ class Sampler {
     Process& add_process(Target& target, std::unique_ptr<Target> owned);
     void scan_children(std::int64_t now);
     void sample_tick(Process& process, std::uint32_t tick_index);
-    /// How many threads the process has when every one of them is known to be asleep still
-    /// (OnCpuMemo, from this tick's schedstat lines), else 0 (also with --idle, or a thread
-    /// that must be looked at).
-    std::size_t all_idle(Process& process);
+    /// Flags in asleep_ (one per thread of the process's reader) the threads known to be asleep
+    /// still (OnCpuMemo, from this tick's schedstat lines) and returns how many; none with
+    /// --idle or without schedstat.
+    std::size_t mark_asleep(Process& process);
     void select_threads(Process& process, RemoteAddr gil);
     void read_selected(Process& process, std::uint32_t tick_index);
     enum class Placing { Holder, Selected };
@@ -155,6 +155,7 @@ class Sampler {
     std::vector<profile::FrameId> frame_ids_;
     std::vector<PendingStack> tick_stacks_;
     std::vector<Selected> selected_;
+    std::vector<std::uint8_t> asleep_; ///< per thread of the process being sampled (mark_asleep)
     std::optional<CpuPlacement> placement_; ///< made by the sampling thread, in run()
     bool moved_ = false;                    ///< placement_ moved the thread this tick
     std::size_t tick_failures_ = 0;

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ class WatchedMemory final : public process::RemoteMemory {
     std::size_t
     read_leading(std::span<const process::ReadRequest> requests) const noexcept override {
         ++batches;
+        batch_blocks = 0;
+        batch_words = 0;
+        for (const auto& request : requests) {
+            (request.length == 8 ? batch_words : batch_blocks)++;
+        }
         const std::size_t done = inner_.read_leading(requests);
         if (move_last_word && done == requests.size() && requests.back().length == 8) {
             *static_cast<std::uint64_t*>(requests.back().destination) += 0x40;
@@ -39,6 +45,8 @@ class WatchedMemory final : public process::RemoteMemory {
     [[nodiscard]] Pid pid() const noexcept override { return inner_.pid(); }
     mutable int reads = 0;
     mutable int batches = 0;
+    mutable int batch_blocks = 0; ///< in the last batch: whole blocks
+    mutable int batch_words = 0;  ///< and single words (frame pointers read again)
     bool move_last_word = false;
 
   private:
@@ -101,7 +109,80 @@ void check_snapshot_reads(const std::string& executable) {
     CHECK(memory.reads == reads + 1);
 }
 
+// Five threads parked in Event.wait: the batch leaves out those flagged asleep, and a thread left
+// out is still read right, with reads of its own.
+void check_asleep_left_out(const std::string& executable) {
+    test::ScratchDir scratch("cpuprof-stack-");
+    const auto ready = scratch.path() / "ready";
+    const std::string script = std::string(CPUPROF_PYTHON_TEST_DATA) + "/named_threads.py";
+    auto child = process::ChildProcess::spawn({executable, script, ready.string()});
+    REQUIRE(test::wait_for_file(ready, child));
+
+    process::ProcessMemory live(child.pid());
+    WatchedMemory memory(live);
+    StackReader reader(memory,
+                       locate_interpreter(child.pid(), live, process::read_maps(child.pid())));
+    REQUIRE(reader.refresh_threads(process::list_threads(child.pid())));
+    const auto threads = reader.threads();
+    REQUIRE(threads.size() == 5);
+
+    ThreadStack stack;
+    auto read_all = [&](std::span<const std::uint8_t> asleep) {
+        reader.take_snapshot(asleep);
+        for (const auto& state : threads) {
+            reader.read_stack(state, stack, true, true);
+            REQUIRE(stack.status == ReadStatus::Ok);
+        }
+        reader.drop_snapshot();
+    };
+    // The first tick reads the code objects too; from the second on, each thread touches its
+    // thread state and frames only, and the third batch holds just those.
+    for (int i = 0; i < 3; ++i) {
+        read_all({});
+    }
+    // Every thread's blocks and frame pointer are in the batch.
+    const int all_blocks = memory.batch_blocks;
+    CHECK(memory.batch_words == 5);
+    CHECK(all_blocks >= 5);
+
+    // Only the first thread (and the GIL state) is wanted.
+    const std::vector<std::uint8_t> asleep{0, 1, 1, 1, 1};
+    reader.take_snapshot(asleep);
+    CHECK(memory.batch_words == 1);
+    CHECK(memory.batch_blocks < all_blocks);
+    CHECK(memory.batch_blocks >= 1);
+    int reads = memory.reads;
+    reader.read_stack(threads[0], stack, true, true);
+    CHECK(stack.status == ReadStatus::Ok);
+    CHECK(memory.reads == reads); // vouched for by the batch
+    // A thread left out: its blocks on demand and its frame pointer on its own, same stack.
+    reads = memory.reads;
+    reader.read_stack(threads[2], stack, true, true);
+    CHECK(stack.status == ReadStatus::Ok);
+    CHECK(memory.reads > reads);
+    REQUIRE_FALSE(stack.frames.empty());
+    bool parked = false;
+    for (const auto& frame : stack.frames) {
+        parked = parked || frame.code->name == "park";
+    }
+    CHECK(parked);
+    // Event.wait -> Condition.wait (qualified names from 3.11 on).
+    CHECK(stack.frames.front().code->name.ends_with("wait"));
+    reader.drop_snapshot();
+
+    // A flag list that does not match the threads leaves nothing out.
+    reader.take_snapshot(std::vector<std::uint8_t>{1});
+    CHECK(memory.batch_words == 5);
+    CHECK(memory.batch_blocks == all_blocks);
+    reader.drop_snapshot();
+}
+
 } // namespace
+
+TEST_CASE("threads known to be asleep are left out of the tick's batch",
+          "[python][stack_reader][live]") {
+    CHECK_FALSE(test::for_each_live_python(check_asleep_left_out).empty());
+}
 
 TEST_CASE("a steady stack is read and validated in one batch per tick",
           "[python][stack_reader][live]") {
