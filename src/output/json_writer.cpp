@@ -26,7 +26,8 @@ Json stats_json(const profile::SamplingStats& s) {
                 {"sampler_cpu_ns", s.sampler_cpu_ns},
                 {"paused_ns", s.paused_ns},
                 {"colocated_ticks", s.colocated_ticks},
-                {"sampler_moves", s.sampler_moves}};
+                {"sampler_moves", s.sampler_moves},
+                {"switch_rings_closed", s.switch_rings_closed}};
 }
 
 // Names come from the target's memory: replace invalid UTF-8 rather than fail the output.

@@ -462,6 +462,113 @@ TEST_CASE("a tick whose threads all sleep reads neither their memory nor the RSS
     }
 }
 
+TEST_CASE("threads asleep cost no read a tick once their switch records tell",
+          "[integration][record]") {
+    // Eight threads asleep beside a busy one: /proc finds each asleep once, and from then on
+    // its switch ring says so without a system call, where without rings each costs a
+    // schedstat read a tick. Counted with strace; the busy thread's schedstat is read a tick
+    // either way (its CPU time).
+    if (!std::filesystem::exists("/usr/bin/strace")) {
+        WARN("strace is not installed (apt-get install strace): schedstat read count skipped");
+        return;
+    }
+    const auto& interp = interpreters().back();
+    for (const bool rings : {true, false}) {
+        SECTION(rings ? "switch records" : "CPUPROF_SWITCH_RECORDS=0") {
+            TempDir dir;
+            const auto ready = dir.file("ready");
+            const std::string code = fmt::format(
+                "import threading, time\n"
+                "for _ in range(8):\n"
+                "    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+                "open({:?}, 'w').write('1')\nend = time.time() + 30\n"
+                "while time.time() < end:\n    sum(range(1000))\n",
+                ready);
+            Spawned target({interp.path, "-c", code});
+            REQUIRE(wait_for_file(ready, std::chrono::seconds(20)));
+            const auto trace = dir.file("trace");
+            const auto out = dir.file("p.json");
+            auto r = run({"/usr/bin/strace",
+                          "-f",
+                          "-qq",
+                          "-y",
+                          "-o",
+                          trace,
+                          "-e",
+                          "trace=pread64",
+                          "-E",
+                          "ASAN_OPTIONS=detect_leaks=0",
+                          "-E",
+                          rings ? "CPUPROF_SWITCH_RECORDS=1" : "CPUPROF_SWITCH_RECORDS=0",
+                          cpuprof_binary(),
+                          "record",
+                          "--pid",
+                          std::to_string(target.pid()),
+                          "-d",
+                          "1",
+                          "-q",
+                          "-o",
+                          out});
+            INFO(interp.label << " stderr: " << r.err);
+            REQUIRE(r.status == 0);
+            const json profile = json::parse(read_file(out));
+            const double ticks = profile["stats"]["ticks"].get<double>();
+            std::istringstream lines(read_file(trace));
+            double schedstat_reads = 0;
+            for (std::string line; std::getline(lines, line);) {
+                schedstat_reads += line.find("/schedstat>") != std::string::npos ? 1 : 0;
+            }
+            INFO("ticks " << ticks << ", schedstat reads " << schedstat_reads << ", samples "
+                          << profile["stats"]["thread_samples"] << ", idle skipped "
+                          << profile["stats"]["idle_skipped"]);
+            REQUIRE(ticks > 200);
+            // The busy thread alone is sampled; the sleepers are skipped at every tick.
+            CHECK(profile["stats"]["thread_samples"].get<double>() > 0.9 * ticks);
+            CHECK(profile["stats"]["thread_samples"].get<double>() <= 1.01 * ticks);
+            CHECK(profile["stats"]["idle_skipped"].get<double>() > 8 * 0.95 * ticks);
+            if (rings) {
+                CHECK(schedstat_reads < 1.5 * ticks);
+            } else {
+                CHECK(schedstat_reads > 8 * ticks);
+            }
+        }
+    }
+}
+
+TEST_CASE("threads that switch thousands of times a second lose their switch rings",
+          "[integration][record]") {
+    // Two threads passing a byte back and forth through pipes switch far more often than the
+    // rings' budget (two records a tick) allows: theirs are closed, their state comes from
+    // /proc, and they are sampled all the same.
+    const auto& interp = interpreters().back();
+    TempDir dir;
+    const auto ready = dir.file("ready");
+    const std::string code =
+        fmt::format("import os, threading, time\n"
+                    "a, b = os.pipe()\nc, d = os.pipe()\n"
+                    "def ping():\n"
+                    "    while True:\n        os.write(b, b'x'); os.read(c, 1)\n"
+                    "def pong():\n"
+                    "    while True:\n        os.read(a, 1); os.write(d, b'x')\n"
+                    "threading.Thread(target=pong, daemon=True).start()\n"
+                    "threading.Thread(target=ping, daemon=True).start()\n"
+                    "open({:?}, 'w').write('1')\ntime.sleep(30)\n",
+                    ready);
+    Spawned target({interp.path, "-c", code});
+    REQUIRE(wait_for_file(ready, std::chrono::seconds(20)));
+    const auto out = dir.file("p.json");
+    auto r = run({cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "-d", "1.5",
+                  "-q", "-o", out});
+    INFO(interp.label << " stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    const json profile = json::parse(read_file(out));
+    const auto& stats = profile["stats"];
+    INFO(stats.dump());
+    CHECK(stats["switch_rings_closed"].get<int>() >= 1);
+    CHECK(samples_in(profile, "ping") > 0.2 * stats["ticks"].get<double>());
+    CHECK(samples_in(profile, "pong") > 0.2 * stats["ticks"].get<double>());
+}
+
 TEST_CASE("a pause signal sent while cpuprof is still attaching waits for the recording",
           "[integration][record]") {
     const auto& interp = interpreters().front();

@@ -34,6 +34,7 @@ struct SamplingStats {
     std::uint64_t paused_ns = 0;      ///< time sampling was paused (SIGUSR1 .. SIGUSR2)
     std::uint64_t colocated_ticks = 0; ///< ticks the sampler found itself on a target thread's CPU
     std::uint64_t sampler_moves = 0;   ///< times it moved itself off such a CPU
+    std::uint64_t switch_rings_closed = 0; ///< switch rings closed over their budget
 };
 
 enum class CounterKind : std::uint8_t {

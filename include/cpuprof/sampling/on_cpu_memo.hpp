@@ -28,6 +28,8 @@ class OnCpuMemo {
     /// in between, its schedstat has changed too, so the next look asks again.
     void record(Tid tid, const Line& before, bool on_cpu);
     void forget(Tid tid);
+    /// The state of the thread's last look, whatever its schedstat reads now.
+    [[nodiscard]] std::optional<bool> last(Tid tid) const;
 
   private:
     struct Look {

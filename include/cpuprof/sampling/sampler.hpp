@@ -8,6 +8,7 @@
 #include "cpuprof/sampling/mixed_stack.hpp"
 #include "cpuprof/sampling/on_cpu_memo.hpp"
 #include "cpuprof/sampling/rss.hpp"
+#include "cpuprof/sampling/switch_records.hpp"
 #include "cpuprof/sampling/target.hpp"
 
 #include <atomic>
@@ -103,8 +104,8 @@ class Sampler {
     void scan_children(std::int64_t now);
     void sample_tick(Process& process, std::uint32_t tick_index);
     /// Flags in asleep_ (one per thread of the process's reader) the threads known to be asleep
-    /// still (OnCpuMemo, from this tick's schedstat lines) and returns how many; none with
-    /// --idle or without schedstat.
+    /// (their last switch record, else OnCpuMemo from this tick's schedstat lines) and returns
+    /// how many; none with --idle.
     std::size_t mark_asleep(Process& process);
     void select_threads(Process& process, RemoteAddr gil);
     void read_selected(Process& process, std::uint32_t tick_index);
@@ -124,9 +125,15 @@ class Sampler {
     profile::FrameId frame_id(const python::PyFrame& frame);
     profile::FrameId native_frame_id(Process& process, const MixedFrame& frame);
     void charge_rss(std::int64_t delta);
-    /// Whether `tid` is on a CPU (or runnable) now: carried over from the previous look while
-    /// its schedstat has not moved (OnCpuMemo), else its stat line; nullopt when unreadable.
+    /// Whether `tid` is on a CPU (or runnable) now: from its last switch record when it has one
+    /// (SwitchRecords, no system call), else carried over from the previous look while its
+    /// schedstat has not moved (OnCpuMemo), else its stat line; nullopt when unreadable.
     std::optional<bool> on_cpu(Process& process, Tid tid);
+    /// The thread's state from its switch records alone; nullopt when they do not tell.
+    std::optional<bool> switched(Process& process, Tid tid);
+    /// Once per thread-refresh period: closes the switch rings of the threads that switch most
+    /// when all rings together wrote more records than there were ticks (SwitchRecords).
+    void keep_rings_within_budget(std::int64_t now);
     /// Sleeps while paused (until resumed, stopped or `end`); returns the nanoseconds it slept.
     std::int64_t wait_while_paused(const std::atomic<bool>& stop, std::int64_t end);
 
@@ -143,7 +150,9 @@ class Sampler {
     std::unique_ptr<CounterSource> cpu_clock_; ///< schedstat, else the perf task clock
     /// cpu_clock_ when it is schedstat: its lines also tell idle threads apart cheaply.
     SchedstatCpuSource* schedstat_ = nullptr;
-    OnCpuMemo on_cpu_; ///< each thread's on-CPU state at its last look
+    OnCpuMemo on_cpu_;                        ///< each thread's on-CPU state at its last look
+    std::unique_ptr<SwitchRecords> switches_; ///< none with CPUPROF_SWITCH_RECORDS=0
+    std::int64_t next_ring_budget_ns_ = 0;
     std::optional<DeltaAttributor> instruction_deltas_;
     std::optional<DeltaAttributor> cpu_deltas_;
 

@@ -29,7 +29,8 @@ profile::Profile sample_profile(const SampleOptions& options) {
                .sampler_cpu_ns = 12'345'678,
                .paused_ns = 250'000'000,
                .colocated_ticks = 7,
-               .sampler_moves = 5};
+               .sampler_moves = 5,
+               .switch_rings_closed = 3};
     p.counter = options.hardware_counter ? profile::CounterKind::HardwareInstructions
                                          : profile::CounterKind::TaskClock;
     p.sampler_priority = "short-slice";

@@ -62,7 +62,8 @@ TEST_CASE("json output carries the whole profile under a versioned schema", "[ou
                                {"sampler_cpu_ns", 12'345'678},
                                {"paused_ns", 250'000'000},
                                {"colocated_ticks", 7},
-                               {"sampler_moves", 5}});
+                               {"sampler_moves", 5},
+                               {"switch_rings_closed", 3}});
     CHECK(doc["totals"] == json{{"samples", 100},
                                 {"instructions", nullptr},
                                 {"rss_delta_bytes", -256 * 1024 + 4096},

@@ -32,10 +32,13 @@ TEST_CASE("an on-CPU state is carried over only while schedstat has not moved", 
     CHECK_FALSE(memo.carried(7, Line{5'000'001, 40})); // taken off a CPU since: ask again
     CHECK_FALSE(memo.carried(7, Line{5'000'000, 41})); // put on a CPU since: ask again
     CHECK_FALSE(memo.carried(8, seen));                // another thread
+    CHECK(memo.last(7) == true);
     memo.record(7, Line{6'000'000, 41}, false);
     CHECK(memo.carried(7, Line{6'000'000, 41}) == false);
+    CHECK(memo.last(7) == false); // what the last look said, moved since or not
     memo.forget(7);
     CHECK_FALSE(memo.carried(7, Line{6'000'000, 41}));
+    CHECK_FALSE(memo.last(7));
 }
 
 TEST_CASE("a thread that stays on a CPU keeps its schedstat line; one put on a CPU moves it",
