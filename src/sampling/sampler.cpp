@@ -345,7 +345,7 @@ std::optional<bool> Sampler::switched(Process& process, Tid tid) {
     return switches_->on_cpu(tid);
 }
 
-std::optional<bool> Sampler::on_cpu(Process& process, Tid tid) {
+std::optional<bool> Sampler::on_cpu(Process& process, Tid tid, bool ask_stat) {
     if (auto state = switched(process, tid)) {
         return state;
     }
@@ -357,6 +357,9 @@ std::optional<bool> Sampler::on_cpu(Process& process, Tid tid) {
                 return carried;
             }
         }
+    }
+    if (!ask_stat) {
+        return std::nullopt;
     }
     const auto stat = process.target->thread_stats().read(tid);
     if (!stat) {
@@ -588,12 +591,7 @@ std::size_t Sampler::mark_asleep(Process& process) {
         if (tid == 0) {
             continue; // sampled without an on-CPU check
         }
-        std::optional<bool> state = switched(process, tid);
-        if (!state && schedstat_ && schedstat_->open(tid)) {
-            const auto line = schedstat_->read_line(tid);
-            state = line ? on_cpu_.carried(tid, *line) : std::nullopt;
-        }
-        if (state && !*state) {
+        if (const auto state = on_cpu(process, tid, false); state && !*state) {
             asleep_[i] = 1;
             ++asleep;
         }

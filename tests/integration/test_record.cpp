@@ -21,6 +21,53 @@ using nlohmann::json;
 
 namespace {
 
+/// `cpuprof record --pid PID -d 1` under strace -f, tracing `calls`, with `env` (VAR=value) in
+/// cpuprof's environment: the profile it wrote, and how many traced calls mention each of
+/// `needles` (in the order given).
+struct Traced {
+    json profile;
+    std::vector<double> counts;
+};
+Traced record_under_strace(const TempDir& dir,
+                           pid_t pid,
+                           const std::string& calls,
+                           const std::vector<std::string>& needles,
+                           const std::string& env = "CPUPROF_SWITCH_RECORDS=1") {
+    const auto trace = dir.file("trace");
+    const auto out = dir.file("p.json");
+    auto r = run({"/usr/bin/strace",
+                  "-f",
+                  "-qq",
+                  "-y",
+                  "-o",
+                  trace,
+                  "-e",
+                  "trace=" + calls,
+                  "-E",
+                  "ASAN_OPTIONS=detect_leaks=0",
+                  "-E",
+                  env,
+                  cpuprof_binary(),
+                  "record",
+                  "--pid",
+                  std::to_string(pid),
+                  "-d",
+                  "1",
+                  "-q",
+                  "-o",
+                  out});
+    INFO("cpuprof stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    Traced traced{json::parse(read_file(out)), std::vector<double>(needles.size(), 0)};
+    std::istringstream lines(read_file(trace));
+    for (std::string line; std::getline(lines, line);) {
+        for (std::size_t i = 0; i < needles.size(); ++i) {
+            traced.counts[i] += line.find(needles[i]) != std::string::npos ? 1 : 0;
+        }
+    }
+    return traced;
+}
+
 /// utime + stime of a process, in seconds (from /proc/PID/stat, in clock ticks).
 double process_cpu_s(pid_t pid) {
     const auto stat = read_file(fmt::format("/proc/{}/stat", pid));
@@ -408,7 +455,8 @@ TEST_CASE("a tick whose threads all sleep reads neither their memory nor the RSS
     // A thread whose schedstat has not moved since it was seen asleep is asleep still: when all
     // are, the tick reads no memory of the target (no process_vm_readv), and no statm either
     // (the RSS change goes to the stacks of the next tick that keeps one). An idle service
-    // costs a schedstat read per thread and tick. Counted with strace: both are read about once
+    // costs at most a schedstat read per thread and tick (none where switch records tell, see
+    // below). Counted with strace: both are read about once
     // per tick of a busy target (which shows the counts work), and for a sleeping one only by
     // the thread-list refresh (10 a second) and the start. The sleeping target sleeps through
     // the whole recording: one that woke each second was sampled, rightly, when a tick caught
@@ -428,23 +476,13 @@ TEST_CASE("a tick whose threads all sleep reads neither their memory nor the RSS
                             ready, busy ? "sum(range(1000))" : "time.sleep(30)");
             Spawned target({interp.path, "-c", code});
             REQUIRE(wait_for_file(ready, std::chrono::seconds(20)));
-            const auto trace = dir.file("trace");
-            const auto out = dir.file("p.json");
-            auto r = run({"/usr/bin/strace", "-f", "-qq", "-y", "-o", trace, "-e",
-                          "trace=pread64,process_vm_readv", "-E", "ASAN_OPTIONS=detect_leaks=0",
-                          cpuprof_binary(), "record", "--pid", std::to_string(target.pid()), "-d",
-                          "1", "-q", "-o", out});
-            INFO(interp.label << " stderr: " << r.err);
-            REQUIRE(r.status == 0);
-            const json profile = json::parse(read_file(out));
+            INFO(interp.label);
+            const auto traced = record_under_strace(dir, target.pid(), "pread64,process_vm_readv",
+                                                    {"/statm>", "process_vm_readv("});
+            const json& profile = traced.profile;
             const double ticks = profile["stats"]["ticks"].get<double>();
-            std::istringstream lines(read_file(trace));
-            double statm_reads = 0;
-            double memory_reads = 0;
-            for (std::string line; std::getline(lines, line);) {
-                statm_reads += line.find("/statm>") != std::string::npos ? 1 : 0;
-                memory_reads += line.find("process_vm_readv(") != std::string::npos ? 1 : 0;
-            }
+            const double statm_reads = traced.counts[0];
+            const double memory_reads = traced.counts[1];
             INFO("ticks " << ticks << ", statm reads " << statm_reads << ", memory reads "
                           << memory_reads << ", samples " << profile["stats"]["thread_samples"]
                           << ", idle skipped " << profile["stats"]["idle_skipped"]);
@@ -486,38 +524,13 @@ TEST_CASE("threads asleep cost no read a tick once their switch records tell",
                 ready);
             Spawned target({interp.path, "-c", code});
             REQUIRE(wait_for_file(ready, std::chrono::seconds(20)));
-            const auto trace = dir.file("trace");
-            const auto out = dir.file("p.json");
-            auto r = run({"/usr/bin/strace",
-                          "-f",
-                          "-qq",
-                          "-y",
-                          "-o",
-                          trace,
-                          "-e",
-                          "trace=pread64",
-                          "-E",
-                          "ASAN_OPTIONS=detect_leaks=0",
-                          "-E",
-                          rings ? "CPUPROF_SWITCH_RECORDS=1" : "CPUPROF_SWITCH_RECORDS=0",
-                          cpuprof_binary(),
-                          "record",
-                          "--pid",
-                          std::to_string(target.pid()),
-                          "-d",
-                          "1",
-                          "-q",
-                          "-o",
-                          out});
-            INFO(interp.label << " stderr: " << r.err);
-            REQUIRE(r.status == 0);
-            const json profile = json::parse(read_file(out));
+            INFO(interp.label);
+            const auto traced = record_under_strace(dir, target.pid(), "pread64", {"/schedstat>"},
+                                                    rings ? "CPUPROF_SWITCH_RECORDS=1"
+                                                          : "CPUPROF_SWITCH_RECORDS=0");
+            const json& profile = traced.profile;
             const double ticks = profile["stats"]["ticks"].get<double>();
-            std::istringstream lines(read_file(trace));
-            double schedstat_reads = 0;
-            for (std::string line; std::getline(lines, line);) {
-                schedstat_reads += line.find("/schedstat>") != std::string::npos ? 1 : 0;
-            }
+            const double schedstat_reads = traced.counts[0];
             INFO("ticks " << ticks << ", schedstat reads " << schedstat_reads << ", samples "
                           << profile["stats"]["thread_samples"] << ", idle skipped "
                           << profile["stats"]["idle_skipped"]);

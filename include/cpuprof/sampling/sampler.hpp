@@ -127,8 +127,9 @@ class Sampler {
     void charge_rss(std::int64_t delta);
     /// Whether `tid` is on a CPU (or runnable) now: from its last switch record when it has one
     /// (SwitchRecords, no system call), else carried over from the previous look while its
-    /// schedstat has not moved (OnCpuMemo), else its stat line; nullopt when unreadable.
-    std::optional<bool> on_cpu(Process& process, Tid tid);
+    /// schedstat has not moved (OnCpuMemo), else its stat line (not asked without `ask_stat`);
+    /// nullopt when unreadable or not known.
+    std::optional<bool> on_cpu(Process& process, Tid tid, bool ask_stat = true);
     /// The thread's state from its switch records alone; nullopt when they do not tell.
     std::optional<bool> switched(Process& process, Tid tid);
     /// Once per thread-refresh period: closes the switch rings of the threads that switch most

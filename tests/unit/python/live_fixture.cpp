@@ -35,6 +35,17 @@ bool wait_for_file(const std::filesystem::path& file, process::ChildProcess& chi
     return false;
 }
 
+std::optional<process::ChildProcess> spawn_script(const std::string& executable,
+                                                  const std::string& script,
+                                                  const std::filesystem::path& ready) {
+    auto child = process::ChildProcess::spawn(
+        {executable, std::string(CPUPROF_PYTHON_TEST_DATA) + "/" + script, ready.string()});
+    if (!wait_for_file(ready, child)) {
+        return std::nullopt;
+    }
+    return child;
+}
+
 std::vector<std::string>
 for_each_live_python(const std::function<void(const std::string&)>& check) {
     std::vector<std::string> covered;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ class ScratchDir {
 
 /// Waits up to 20 s for a fixture to create `file`; false when it exited first or never did.
 bool wait_for_file(const std::filesystem::path& file, process::ChildProcess& child);
+
+/// Starts the test script tests/data/python/`script` under `executable`, with `ready` as its
+/// argument, and waits (as wait_for_file) until the script has created that file; nullopt when
+/// it never did.
+std::optional<process::ChildProcess> spawn_script(const std::string& executable,
+                                                  const std::string& script,
+                                                  const std::filesystem::path& ready);
 
 /// Runs `check` with each live interpreter there is: pyenv's 3.8 .. 3.13 and the distribution's
 /// /usr/bin/python3.11, warning about the ones not installed. Returns the ones checked.

@@ -11,8 +11,10 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cpuprof::python {
@@ -53,18 +55,38 @@ class WatchedMemory final : public process::RemoteMemory {
     const process::RemoteMemory& inner_;
 };
 
-void check_snapshot_reads(const std::string& executable) {
-    test::ScratchDir scratch("cpuprof-stack-");
-    const auto ready = scratch.path() / "ready";
-    const std::string script = std::string(CPUPROF_PYTHON_TEST_DATA) + "/parked_stack.py";
-    auto child = process::ChildProcess::spawn({executable, script, ready.string()});
-    REQUIRE(test::wait_for_file(ready, child));
+/// A test script of tests/data/python running under `executable` (it creates the file named by
+/// its argument once its threads are parked), read through WatchedMemory by a StackReader whose
+/// thread list is refreshed.
+struct ParkedScript {
+    ParkedScript(const std::string& executable, const std::string& script)
+        : child(start(executable, script, scratch.path() / "ready"))
+        , live(child.pid())
+        , memory(live)
+        , reader(memory, locate_interpreter(child.pid(), live, process::read_maps(child.pid()))) {
+        REQUIRE(reader.refresh_threads(process::list_threads(child.pid())));
+    }
 
-    process::ProcessMemory live(child.pid());
-    WatchedMemory memory(live);
-    StackReader reader(memory,
-                       locate_interpreter(child.pid(), live, process::read_maps(child.pid())));
-    REQUIRE(reader.refresh_threads(process::list_threads(child.pid())));
+    test::ScratchDir scratch{"cpuprof-stack-"};
+    process::ChildProcess child;
+    process::ProcessMemory live;
+    WatchedMemory memory;
+    StackReader reader;
+
+  private:
+    static process::ChildProcess start(const std::string& executable,
+                                       const std::string& script,
+                                       const std::filesystem::path& ready) {
+        auto child = test::spawn_script(executable, script, ready);
+        REQUIRE(child);
+        return std::move(*child);
+    }
+};
+
+void check_snapshot_reads(const std::string& executable) {
+    ParkedScript target(executable, "parked_stack.py");
+    WatchedMemory& memory = target.memory;
+    StackReader& reader = target.reader;
     REQUIRE(reader.threads().size() == 1);
     const ThreadState state = reader.threads().front();
 
@@ -112,17 +134,9 @@ void check_snapshot_reads(const std::string& executable) {
 // Five threads parked in Event.wait: the batch leaves out those flagged asleep, and a thread left
 // out is still read right, with reads of its own.
 void check_asleep_left_out(const std::string& executable) {
-    test::ScratchDir scratch("cpuprof-stack-");
-    const auto ready = scratch.path() / "ready";
-    const std::string script = std::string(CPUPROF_PYTHON_TEST_DATA) + "/named_threads.py";
-    auto child = process::ChildProcess::spawn({executable, script, ready.string()});
-    REQUIRE(test::wait_for_file(ready, child));
-
-    process::ProcessMemory live(child.pid());
-    WatchedMemory memory(live);
-    StackReader reader(memory,
-                       locate_interpreter(child.pid(), live, process::read_maps(child.pid())));
-    REQUIRE(reader.refresh_threads(process::list_threads(child.pid())));
+    ParkedScript target(executable, "named_threads.py");
+    WatchedMemory& memory = target.memory;
+    StackReader& reader = target.reader;
     const auto threads = reader.threads();
     REQUIRE(threads.size() == 5);
 

@@ -204,9 +204,9 @@ namespace {
 void check_live_names(const std::string& executable) {
     test::ScratchDir scratch("cpuprof-names-");
     const auto ready = scratch.path() / "ready.json";
-    const std::string script = std::string(CPUPROF_PYTHON_TEST_DATA) + "/named_threads.py";
-    auto child = process::ChildProcess::spawn({executable, script, ready.string()});
-    REQUIRE(test::wait_for_file(ready, child));
+    auto spawned = test::spawn_script(executable, "named_threads.py", ready);
+    REQUIRE(spawned);
+    process::ChildProcess& child = *spawned;
     std::ifstream in(ready);
     const auto report = nlohmann::json::parse(in);
 
