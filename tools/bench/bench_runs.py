@@ -21,6 +21,11 @@ START_TIMEOUT_S = 60
 RECORD_CAP_S = 3600
 
 
+def pinned(cmd, cpus):
+    """`cmd` run on the CPUs `cpus` (a taskset list such as "0" or "2,3") when given."""
+    return ["taskset", "-c", str(cpus), *cmd] if cpus is not None else list(cmd)
+
+
 class RunError(Exception):
     """A run that produced no figure; the message says why."""
 
@@ -58,9 +63,11 @@ class Recording:
     def __init__(self, settings, pid, rate, flags, out_json, duration_s=RECORD_CAP_S):
         self.out_json = out_json
         self.rusage_json = out_json + ".rusage"
-        cmd = [settings["rusage_run"], self.rusage_json, "--", settings["cpuprof"], "-vv",
-               "record", "--pid", str(pid), "--rate", str(rate), "--duration", str(duration_s),
-               "-q", "-o", out_json] + list(flags)
+        # taskset execs cpuprof: rusage_run's child is cpuprof itself, pinned or not.
+        cmd = [settings["rusage_run"], self.rusage_json, "--"] + pinned(
+            [settings["cpuprof"], "-vv", "record", "--pid", str(pid), "--rate", str(rate),
+             "--duration", str(duration_s), "-q", "-o", out_json] + list(flags),
+            settings.get("cpuprof_cpus"))
         self.started_ns = time.monotonic_ns()
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True, errors="replace")
@@ -186,7 +193,8 @@ def attached_work(settings, config, threads, tmp, units, pairs=None):
                                              "profile.json.rusage")
     cmd = [settings["python"], BENCH_TARGET, str(units), str(threads), ready, go, done]
     cmd += [str(pairs)] if pairs else []
-    target = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    target = subprocess.Popen(pinned(cmd, settings.get("work_cpus")), stdout=subprocess.PIPE,
+                              text=True)
     rec = None
     try:
         pid = wait_ready(ready, target)
