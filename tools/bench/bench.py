@@ -89,6 +89,7 @@ def parse_args():
                                                       "rusage_run")
     args.wakeup_floor = os.path.join(os.path.dirname(args.rusage_run), "wakeup_floor")
     args.neighbour = os.path.join(os.path.dirname(args.rusage_run), "neighbour")
+    args.wake_placement = os.path.join(os.path.dirname(args.rusage_run), "wake_placement")
     if not os.access(args.rusage_run, os.X_OK):
         parser.error(f"{args.rusage_run} not found: build the rusage_run target or give "
                      "--rusage-run PATH")
@@ -195,6 +196,25 @@ def bench_wakeup_floor(args, rates=((100, 2), (1000, 2), (10000, 1)), nanosleep=
         if figures:
             floor[str(rate)] = statistics.median(figures)
     return floor
+
+
+def bench_wake_placement(args, runs=3, seconds=2):
+    """How often this kernel wakes a 1 kHz sleeper on its busy last CPU while another CPU is idle
+    (wake_placement), median of `runs`: what decides how many of a multi-threaded target's
+    ticks run beside it. None without the tool or a second CPU."""
+    if not os.access(args.wake_placement, os.X_OK) or len(os.sched_getaffinity(0)) < 2:
+        return None
+    reports = []
+    for _ in range(runs):
+        done = subprocess.run([args.wake_placement, "1000", str(seconds)], capture_output=True,
+                              text=True, timeout=60 + seconds)
+        if done.returncode == 0:
+            reports.append(json.loads(done.stdout))
+    if not reports:
+        return None
+    return {"kept_on_busy_pct": statistics.median(r["kept_on_busy_pct"] for r in reports),
+            "moved_to_busy_pct": statistics.median(r["moved_to_busy_pct"] for r in reports),
+            "sched_vcpu_pack": reports[0]["sched_vcpu_pack"], "runs": reports}
 
 
 def bench_paired(args, settings, tmp):
@@ -315,6 +335,7 @@ def main():
         if "paired" in sections:
             print("slowdown from paired rounds (cpuprof paused / resumed):", file=sys.stderr)
             results["paired"] = bench_paired(args, settings, tmp)
+            results["wake_placement"] = bench_wake_placement(args)
             failed |= any(not c["available"] and "--native" not in name
                           for w in results["paired"].values()
                           for name, c in w["configs"].items())

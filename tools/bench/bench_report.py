@@ -63,7 +63,7 @@ def targets(results):
         _target("yield at 1 kHz", figure("1 kHz", "yield"), ">=", 0.99, ""),
         _target("slowdown at 1 kHz", one_thread[0], "<=", 1, "%", one_thread[1]),
         _target(f"slowdown at 1 kHz, {threads} threads", threads_slowdown[0], "<=", 1, "%",
-                threads_slowdown[1]),
+                threads_slowdown[1] + _wake_placement_note(results.get("wake_placement"))),
         _target("yield at 10 kHz", figure("10 kHz", "yield"), ">=", 0.9, ""),
         _target("slowdown with --native at 200 Hz", slowdown("200 Hz --native")[0], "<=", 5, "%",
                 _get(single, "200 Hz --native", "summary", "error")
@@ -79,6 +79,17 @@ def targets(results):
         found.append(_target("peak RSS at 1 kHz with many unique stacks",
                              rss["peak_rss_kb"] / 1024, "<=", 50, "MB", note))
     return found
+
+
+def _wake_placement_note(placement):
+    """Where this kernel wakes a 1 kHz sleeper whose last CPU is busy (wake_placement): beside a
+    thread that has just moved onto the sampler's CPU, or on the CPU that thread left."""
+    if not placement:
+        return ""
+    pack = placement.get("sched_vcpu_pack")
+    return (f"; this kernel wakes a 1 kHz sleeper on its busy last CPU "
+            f"{placement['kept_on_busy_pct']:.0f} % of the time with another CPU idle"
+            + ("" if pack is None else f" (kernel.sched_vcpu_pack = {pack})"))
 
 
 def _neighbour_note(paired):

@@ -87,6 +87,25 @@ class Targets(unittest.TestCase):
             "slowdown with --native at 200 Hz"]
         self.assertEqual(native["note"], "paired rounds (95 % CI of the median +1.90..+3.90 %)")
 
+    def test_the_kernels_wake_placement_explains_the_threads_row(self):
+        multi = {"1 kHz": self.paired_row(1.8, 1.5, 2.1)}
+        results = {"paired": {"multi": {"threads": 4, "configs": multi}},
+                   "wake_placement": {"kept_on_busy_pct": 91.3, "moved_to_busy_pct": 0.0,
+                                      "sched_vcpu_pack": "15"}}
+        four = {t["name"]: t for t in bench_report.targets(results)}["slowdown at 1 kHz, 4 threads"]
+        self.assertTrue(four["note"].endswith(
+            "; this kernel wakes a 1 kHz sleeper on its busy last CPU 91 % of the time with "
+            "another CPU idle (kernel.sched_vcpu_pack = 15)"), four["note"])
+        self.assertIn("+1.50..+2.10", four["note"])
+        results["wake_placement"]["sched_vcpu_pack"] = None
+        four = {t["name"]: t for t in bench_report.targets(results)}["slowdown at 1 kHz, 4 threads"]
+        self.assertTrue(four["note"].endswith("91 % of the time with another CPU idle"))
+        one = {t["name"]: t for t in bench_report.targets(results)}["slowdown at 1 kHz"]
+        self.assertNotIn("sleeper", one["note"])  # one thread never moves onto the sampler
+        results["wake_placement"] = None  # no tool, or one CPU
+        four = {t["name"]: t for t in bench_report.targets(results)}["slowdown at 1 kHz, 4 threads"]
+        self.assertNotIn("sleeper", four["note"])
+
     def test_whole_runs_stand_in_without_paired_rounds(self):
         results = {"slowdown": {"multi": {"configs": {
             "1 kHz": {"summary": {"slowdown_pct": 0.7}}}}},
