@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
     const long long wakeups = static_cast<long long>(rate * seconds);
     long long counted[2] = {0, 0}; // [0] prev busy, [1] prev idle
     long long on_busy[2] = {0, 0};
-    long long deadline = monotonic_ns() + 20 * period; // let the spinner settle on its CPU
+    long long deadline = monotonic_ns() + 20'000'000; // 20 ms for the spinner to settle
     bool moved = true;
     for (long long i = 0; i < wakeups && moved; ++i) {
         const int phase = static_cast<int>(i % 2);
