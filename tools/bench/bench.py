@@ -210,6 +210,9 @@ def bench_wake_placement(args, runs=3, seconds=2):
                               text=True, timeout=60 + seconds)
         if done.returncode == 0:
             reports.append(json.loads(done.stdout))
+        else:
+            print(f"  wake_placement failed: {done.stderr.strip() or f'exit {done.returncode}'}",
+                  file=sys.stderr)
     if not reports:
         return None
     return {"kept_on_busy_pct": statistics.median(r["kept_on_busy_pct"] for r in reports),

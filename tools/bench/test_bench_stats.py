@@ -63,6 +63,10 @@ class Targets(unittest.TestCase):
     def paired_row(pct, low, high):
         return {"available": True, "slowdown_pct": pct, "ci_low_pct": low, "ci_high_pct": high}
 
+    @staticmethod
+    def target(results, name):
+        return {t["name"]: t for t in bench_report.targets(results)}[name]
+
     def test_both_workloads_are_held_to_the_slowdown_target(self):
         single = {"1 kHz": self.paired_row(0.2, -0.1, 0.6),
                   bench_report.NEIGHBOUR: self.paired_row(-0.1, -0.3, 0.1),
@@ -83,8 +87,7 @@ class Targets(unittest.TestCase):
         self.assertIn("only wakes at 1 kHz: +1.70 %", four["note"])
         self.assertIn("only wakes at 1 kHz: +0.05 %", one["note"])
         single["200 Hz --native"] = self.paired_row(2.5, 1.9, 3.9)
-        native = {t["name"]: t for t in bench_report.targets(results)}[
-            "slowdown with --native at 200 Hz"]
+        native = self.target(results, "slowdown with --native at 200 Hz")
         self.assertEqual(native["note"], "paired rounds (95 % CI of the median +1.90..+3.90 %)")
 
     def test_the_kernels_wake_placement_explains_the_threads_row(self):
@@ -92,25 +95,25 @@ class Targets(unittest.TestCase):
         results = {"paired": {"multi": {"threads": 4, "configs": multi}},
                    "wake_placement": {"kept_on_busy_pct": 91.3, "moved_to_busy_pct": 0.0,
                                       "sched_vcpu_pack": "15"}}
-        four = {t["name"]: t for t in bench_report.targets(results)}["slowdown at 1 kHz, 4 threads"]
+        four = self.target(results, "slowdown at 1 kHz, 4 threads")
         self.assertTrue(four["note"].endswith(
             "; this kernel wakes a 1 kHz sleeper on its busy last CPU 91 % of the time with "
             "another CPU idle (kernel.sched_vcpu_pack = 15)"), four["note"])
         self.assertIn("+1.50..+2.10", four["note"])
         results["wake_placement"]["sched_vcpu_pack"] = None
-        four = {t["name"]: t for t in bench_report.targets(results)}["slowdown at 1 kHz, 4 threads"]
+        four = self.target(results, "slowdown at 1 kHz, 4 threads")
         self.assertTrue(four["note"].endswith("91 % of the time with another CPU idle"))
-        one = {t["name"]: t for t in bench_report.targets(results)}["slowdown at 1 kHz"]
+        one = self.target(results, "slowdown at 1 kHz")
         self.assertNotIn("sleeper", one["note"])  # one thread never moves onto the sampler
         results["wake_placement"] = None  # no tool, or one CPU
-        four = {t["name"]: t for t in bench_report.targets(results)}["slowdown at 1 kHz, 4 threads"]
+        four = self.target(results, "slowdown at 1 kHz, 4 threads")
         self.assertNotIn("sleeper", four["note"])
 
     def test_whole_runs_stand_in_without_paired_rounds(self):
         results = {"slowdown": {"multi": {"configs": {
             "1 kHz": {"summary": {"slowdown_pct": 0.7}}}}},
             "paired": {"multi": {"threads": 4, "configs": {}}}}
-        four = {t["name"]: t for t in bench_report.targets(results)}["slowdown at 1 kHz, 4 threads"]
+        four = self.target(results, "slowdown at 1 kHz, 4 threads")
         self.assertEqual((four["value"], four["met"]), (0.7, True))
         self.assertEqual(four["note"], "medians of whole runs")
 
